@@ -1,0 +1,3 @@
+"""Action Directory: a versioned JSON API of vetted ways to help, by country and topic."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,130 @@
+"""``create_app()``: the ASGI application with its routes, middleware and error handling."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import lru_cache
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.config.cors import CORSConfig
+from litestar.connection import ASGIConnection
+from litestar.di import Provide
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, Contact, License, Tag
+
+from api import __version__
+from api.openapi_spec import customize_schema
+from api.caching import ConditionalGetMiddleware, ResponseCache
+from api.problems import FieldError, InvalidRequest, exception_handlers
+from api.routes.public import public_handlers
+from api.settings import Settings, load_settings
+from api.store import Store
+
+__all__ = ["create_app"]
+
+API_DESCRIPTION = """\
+Vetted ways to help, by country and topic: donation links, petitions and support
+organizations, each checked by a curator against its sources.
+
+Every list is an envelope `{"data": [...], "next_cursor": ...}`; follow `next_cursor` until it
+is null. Texts come in the language you ask for with `?lang=` or `Accept-Language` (each item
+says which one it got in `lang`). Every GET has an `ETag` and honours `If-None-Match`. Errors
+are RFC 9457 `application/problem+json`; unknown query parameters are errors.
+"""
+
+
+@lru_cache(maxsize=256)
+def _allowed_query_names(handler: BaseRouteHandler) -> frozenset[str]:
+    """The query parameters a handler declares (path, header and injected ones excluded)."""
+    names = set()
+    dependencies = set(handler.resolve_dependencies())
+    for name, parameter in handler.parsed_fn_signature.parameters.items():
+        if name in dependencies or name in {"request", "state", "headers", "query", "cookies", "scope", "body", "data"}:
+            continue
+        kwarg = parameter.kwarg_definition
+        if kwarg is not None and (getattr(kwarg, "header", None) or getattr(kwarg, "cookie", None)):
+            continue
+        names.add(getattr(kwarg, "query", None) or name)
+    return frozenset(names)
+
+
+def reject_unknown_query_parameters(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Guard: a misspelt filter is an error, not a silently unfiltered answer."""
+    allowed = _allowed_query_names(handler) - connection.path_params.keys()
+    unknown = [name for name in connection.query_params if name not in allowed]
+    if unknown:
+        hint = ", ".join(sorted(allowed)) or "none"
+        raise InvalidRequest(
+            [FieldError(in_="query", field=name, detail=f"unknown parameter (accepted: {hint})") for name in unknown]
+        )
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Litestar:
+    """Build the app. Pass ``store`` to share an open database (tests); else it opens ``settings.db``."""
+    settings = settings or load_settings()
+    cache = ResponseCache(settings.response_cache_size)
+    owned_store = store is None
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.store = store or Store(settings.db)
+        try:
+            yield
+        finally:
+            if owned_store:
+                app.state.store.close()
+
+    def provide_store() -> Store:
+        return app.state.store
+
+    def provide_cache() -> ResponseCache:
+        return cache
+
+    cache_control = f"public, max-age={settings.max_age}, stale-while-revalidate={settings.stale_while_revalidate}"
+    app = Litestar(
+        route_handlers=public_handlers,
+        dependencies={
+            "store": Provide(provide_store, sync_to_thread=False),
+            "cache": Provide(provide_cache, sync_to_thread=False),
+        },
+        guards=[reject_unknown_query_parameters],
+        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        lifespan=[lifespan],
+        middleware=[DefineMiddleware(ConditionalGetMiddleware, cache_control=cache_control)],
+        cors_config=CORSConfig(
+            allow_origins=["*"],
+            allow_methods=["GET", "HEAD", "OPTIONS"],
+            allow_headers=["Accept", "Accept-Language", "If-None-Match", "Content-Type"],
+            expose_headers=["ETag", "Content-Language", "X-Dataset-Revision"],
+            max_age=86400,
+        ),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6),
+        openapi_config=OpenAPIConfig(
+            title="Action Directory API",
+            version=__version__,
+            description=API_DESCRIPTION,
+            path="/v1",
+            render_plugins=[JsonRenderPlugin(path="/openapi.json"), SwaggerRenderPlugin(path="/docs")],
+            license=License(name="MIT (code); CC-BY-4.0 (data)", identifier="MIT"),
+            contact=Contact(name="Action Directory"),
+            tags=[
+                Tag(name="listings", description="Ways to act: donations, petitions, organizations."),
+                Tag(name="countries", description="Countries with listings, named by CLDR."),
+                Tag(name="topics", description="The curated taxonomy."),
+                Tag(name="dataset", description="Everything at once, for mirrors."),
+                Tag(name="operations", description="For load balancers and monitors."),
+            ],
+            components=Components(),
+            use_handler_docstrings=False,
+        ),
+        debug=False,
+    )
+    app.state.settings = settings
+    app.state.cache = cache
+    customize_schema(app.openapi_schema)
+    return app

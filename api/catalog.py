@@ -1,0 +1,211 @@
+"""Builds the public read responses from the store, in the caller's languages.
+
+Pure functions of (store, request parameters, language preferences) -> response Struct;
+the route layer caches their encoded result per dataset revision, so none of this runs on
+a cache hit.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import msgspec
+
+from api.i18n import best_language, country_name, language_name, ui_language
+from api.models import (
+    COUNTRY_WORLDWIDE,
+    Country,
+    CountryCounts,
+    DatasetInfo,
+    DatasetItem,
+    ListingLabels,
+    ListingPage,
+    ListingView,
+    LinkCheck,
+    Page,
+    Topic,
+    TopicPage,
+    TopicView,
+)
+from api.store import ListingRow, Store
+
+__all__ = [
+    "CursorInvalid",
+    "DATA_LICENSE",
+    "build_countries",
+    "build_country",
+    "build_dataset",
+    "build_listing",
+    "build_listing_page",
+    "build_topics",
+    "decode_cursor",
+    "encode_cursor",
+    "listing_view",
+]
+
+DATA_LICENSE = "CC-BY-4.0"
+_CURSOR_PREFIX = "c1."
+_KINDS = ("donation", "petition", "organization")
+
+
+class CursorInvalid(ValueError):
+    """The cursor was not made by this API (or was altered)."""
+
+
+def encode_cursor(row: ListingRow) -> str:
+    """Opaque to clients: the keyset (worldwide, id) of the last item served."""
+    worldwide = int(row.document.countries == [COUNTRY_WORLDWIDE])
+    raw = msgspec.json.encode([worldwide, row.id])
+    return _CURSOR_PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    if not cursor.startswith(_CURSOR_PREFIX):
+        raise CursorInvalid("not a cursor from this API; pass next_cursor back unchanged")
+    payload = cursor[len(_CURSOR_PREFIX) :]
+    try:
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        worldwide, listing_id = msgspec.json.decode(raw, type=tuple[int, str])
+    except (binascii.Error, ValueError, msgspec.DecodeError) as exc:
+        raise CursorInvalid("not a cursor from this API; pass next_cursor back unchanged") from exc
+    if worldwide not in (0, 1):
+        raise CursorInvalid("not a cursor from this API; pass next_cursor back unchanged")
+    return worldwide, listing_id
+
+
+def _topic_labels(topics: list[Topic], preferences: tuple[str, ...]) -> dict[str, str]:
+    return {t.id: t.labels[best_language(list(t.labels), preferences)] for t in topics}
+
+
+def listing_view(
+    row: ListingRow,
+    preferences: tuple[str, ...],
+    topic_labels: dict[str, str],
+    ui_lang: str,
+) -> ListingView:
+    doc = row.document
+    available = list(doc.translations)
+    lang = best_language(available, preferences)
+    text = doc.translations[lang]
+    return ListingView(
+        id=doc.id,
+        kind=doc.kind,
+        title=text.title,
+        summary=text.summary,
+        lang=lang,
+        url=doc.url,
+        countries=doc.countries,
+        topics=doc.topics,
+        languages=doc.languages,
+        translations=available,
+        status=row.status,  # type: ignore[arg-type]
+        verification=doc.verification,
+        link_check=LinkCheck(status=row.link_status, checked_at=row.link_checked_at),  # type: ignore[arg-type]
+        revision=row.revision,
+        updated_at=row.updated_at,
+        labels=ListingLabels(
+            lang=ui_lang,
+            countries={c: country_name(c, ui_lang) for c in doc.countries},
+            languages={t: language_name(t, ui_lang) for t in doc.languages},
+            topics={t: topic_labels.get(t, t) for t in doc.topics},
+        ),
+        petition=doc.petition,
+        donation=doc.donation,
+        organization=doc.organization,
+    )
+
+
+def build_listing_page(
+    store: Store,
+    preferences: tuple[str, ...],
+    *,
+    country: str | None,
+    include_worldwide: bool,
+    kind: str | None,
+    topic: str | None,
+    q: str | None,
+    cursor: str | None,
+    limit: int,
+) -> ListingPage:
+    after = decode_cursor(cursor) if cursor else None
+    rows = store.list_listings(
+        country=country,
+        include_worldwide=include_worldwide,
+        kind=kind,
+        topic=topic,
+        q=q,
+        after=after,
+        limit=limit + 1,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    labels = _topic_labels(store.list_topics(), preferences)
+    ui_lang = ui_language(preferences)
+    return ListingPage(
+        data=[listing_view(r, preferences, labels, ui_lang) for r in rows],
+        next_cursor=encode_cursor(rows[-1]) if more and rows else None,
+    )
+
+
+def build_listing(store: Store, row: ListingRow, preferences: tuple[str, ...]) -> ListingView:
+    labels = _topic_labels(store.list_topics(), preferences)
+    return listing_view(row, preferences, labels, ui_language(preferences))
+
+
+def _country(code: str, counts: dict[str, int], lang: str) -> Country:
+    per_kind = {kind: counts.get(kind, 0) for kind in _KINDS}
+    return Country(
+        code=code,
+        name=country_name(code, lang),
+        lang=lang,
+        worldwide=code == COUNTRY_WORLDWIDE,
+        counts=CountryCounts(**per_kind, total=sum(per_kind.values())),
+    )
+
+
+def build_countries(store: Store, preferences: tuple[str, ...]) -> Page:
+    """Countries with listings, by code; the worldwide pseudo-country ``XX`` comes last."""
+    lang = ui_language(preferences)
+    counts = store.count_listings_by_country()
+    codes = sorted(counts, key=lambda c: (c == COUNTRY_WORLDWIDE, c))
+    return Page(data=[_country(code, counts[code], lang) for code in codes])
+
+
+def build_country(store: Store, code: str, preferences: tuple[str, ...]) -> Country | None:
+    counts = store.count_listings_by_country().get(code)
+    if counts is None:
+        return None
+    return _country(code, counts, ui_language(preferences))
+
+
+def build_topics(store: Store, preferences: tuple[str, ...]) -> TopicPage:
+    counts = store.count_listings_by_topic()
+    data = []
+    for topic in store.list_topics():
+        lang = best_language(list(topic.labels), preferences)
+        data.append(
+            TopicView(
+                id=topic.id,
+                label=topic.labels[lang],
+                lang=lang,
+                labels=topic.labels,
+                listing_count=counts.get(topic.id, 0),
+            )
+        )
+    return TopicPage(data=data)
+
+
+def dataset_items(store: Store) -> list[DatasetItem]:
+    return [
+        DatasetItem(listing=row.document, status=row.status, revision=row.revision, updated_at=row.updated_at)  # type: ignore[arg-type]
+        for row in store.iter_listings(statuses=("active", "closed"))
+    ]
+
+
+def build_dataset(store: Store, revision: int) -> DatasetInfo:
+    return DatasetInfo(
+        revision=revision,
+        license=DATA_LICENSE,
+        topics=store.list_topics(),
+        listings=dataset_items(store),
+    )

@@ -1,0 +1,140 @@
+"""The ``actiondir`` command: serve the API, import the dataset, write the OpenAPI spec."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from api.settings import SETTINGS, load_settings
+
+DEFAULTS = {s.name: s for s in SETTINGS}
+
+
+def _help(name: str) -> str:
+    setting = DEFAULTS[name]
+    return f"{setting.help} [env ACTIONDIR_{name.upper()}; default: {setting.default}]"
+
+
+@click.group()
+@click.version_option(package_name="action-directory")
+def cli() -> None:
+    """Action Directory: vetted ways to help, by country and topic, over a JSON API.
+
+    Settings come from ACTIONDIR_* environment variables; options override them.
+    """
+
+
+@cli.command(name="import")
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path), help=_help("data"))
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help=_help("db"))
+@click.option("--quiet", is_flag=True, help="Print only errors and the summary line.")
+def import_(data: Path | None, db: Path | None, quiet: bool) -> None:
+    """Validate directory_data/ and load it into the database, all or nothing.
+
+    Every problem in every file is reported (file, field, message); if there is any, nothing
+    is imported and the database is left as it was.
+
+    \b
+    Example:
+        actiondir import --data directory_data --db actiondir.db
+    """
+    from api.dataset import DatasetInvalid, LISTING_SUFFIXES, load_directory  # noqa: PLC0415
+    from api.store import DatabaseNotReady, Store  # noqa: PLC0415
+
+    settings = load_settings(data=data, db=db)
+    listings_dir = settings.data / "listings"
+    if not settings.data.is_dir():
+        raise click.ClickException(
+            f"data folder {settings.data} not found: pass --data DIR or set ACTIONDIR_DATA"
+        )
+    total = sum(1 for p in listings_dir.glob("*") if p.suffix in LISTING_SUFFIXES) if listings_dir.is_dir() else 0
+    show = not quiet and total > 0
+    try:
+        with click.progressbar(length=total, label="Validating", file=sys.stderr, hidden=not show) as bar:
+            listings, topics = load_directory(settings.data, on_file=lambda: bar.update(1))
+    except DatasetInvalid as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        raise click.ClickException(
+            f"{len(exc.problems)} problem(s) found; nothing was imported. Fix the files named above and run again."
+        ) from None
+    try:
+        store = Store(settings.db, create=True)
+    except DatabaseNotReady as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        with click.progressbar(length=len(listings), label="Importing ", file=sys.stderr, hidden=not show) as bar:
+            summary = store.replace_dataset(listings, topics, progress=bar.update)
+    finally:
+        store.close()
+    click.echo(
+        f"{settings.db}: revision {summary.revision}; {summary.created} created, {summary.updated} updated, "
+        f"{summary.retired} retired, {summary.unchanged} unchanged"
+        + (", topics updated" if summary.topics_changed else "")
+    )
+
+
+@cli.command()
+@click.option("--host", help=_help("host"))
+@click.option("--port", type=int, help=_help("port"))
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help=_help("db"))
+@click.option("--workers", type=int, help=_help("workers"))
+def serve(host: str | None, port: int | None, db: Path | None, workers: int | None) -> None:
+    """Serve the API with granian, a production ASGI server.
+
+    \b
+    Example:
+        actiondir serve --host 0.0.0.0 --port 8000 --workers 2
+    """
+    from granian import Granian  # noqa: PLC0415
+    from granian.constants import Interfaces  # noqa: PLC0415
+
+    from api.store import DatabaseNotReady, Store  # noqa: PLC0415
+
+    settings = load_settings(host=host, port=port, db=db, workers=workers)
+    try:
+        Store(settings.db).close()  # fail here, clearly, rather than in every worker
+    except DatabaseNotReady as exc:
+        raise click.ClickException(str(exc)) from None
+    # Workers are separate processes: they read their settings from the environment.
+    os.environ["ACTIONDIR_DB"] = str(settings.db.resolve())
+    click.echo(f"Serving {settings.db} on http://{settings.host}:{settings.port}/v1/docs", err=True)
+    Granian(
+        "api.asgi:app",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        log_access=False,
+    ).serve()
+
+
+@cli.command()
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("openapi/v1.json"),
+    show_default=True, help="Where to write the spec ('-' for standard output).",
+)
+def openapi(output: Path) -> None:
+    """Write the OpenAPI document the app serves at /v1/openapi.json.
+
+    \b
+    Example:
+        actiondir openapi -o openapi/v1.json
+    """
+    from api.openapi_spec import render_spec  # noqa: PLC0415
+
+    text = render_spec()
+    if str(output) == "-":
+        click.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {output} ({len(json.loads(text)['paths'])} paths)")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    cli()

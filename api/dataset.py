@@ -1,0 +1,140 @@
+"""``directory_data/`` <-> the store: read and validate every file, then load all or nothing.
+
+Layout of a data folder::
+
+    topics.toml                 the taxonomy with translated labels
+    listings/<id>.toml          one listing per file (or <id>.json with the same fields)
+
+Every file is read and checked before anything is written, and every problem of the run is
+reported together (file, field, message), so one pass of fixes is enough. Loading is one
+transaction: a bad file imports nothing and leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from api.models import Listing, Topic, TopicFile
+from api.store import ImportSummary, Store
+from api.validation import check_listing, check_topics
+
+__all__ = ["DataProblem", "DatasetInvalid", "import_directory", "load_directory"]
+
+LISTING_SUFFIXES = (".toml", ".json")
+_AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]+)`$")
+
+
+@dataclass(frozen=True, slots=True)
+class DataProblem:
+    """One problem in one file: which file, which field (dotted path; empty for the file)."""
+
+    path: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.field or '(file)'}: {self.message}"
+
+
+class DatasetInvalid(Exception):
+    """The data folder has problems; nothing was imported."""
+
+    def __init__(self, problems: list[DataProblem]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the data; nothing was imported")
+
+
+def split_validation_error(error: msgspec.ValidationError) -> tuple[str, str]:
+    """msgspec says ``Expected `int`, got `str` - at `$.a[0]```: return (``a[0]``, message)."""
+    match = _AT_PATH.match(str(error))
+    assert match is not None
+    message, path = match["message"], (match["path"] or "").lstrip(".")
+    unknown = _UNKNOWN_FIELD.match(message)
+    if unknown:
+        path = f"{path}.{unknown['name']}" if path else unknown["name"]
+        message = "unknown field (not part of the listing document)"
+    return path, message
+
+
+def _decode(path: Path, kind: type) -> tuple[object | None, list[DataProblem]]:
+    where = str(path)
+    try:
+        raw = path.read_bytes()
+        if path.suffix == ".json":
+            return msgspec.json.decode(raw, type=kind), []
+        return msgspec.toml.decode(raw, type=kind), []
+    except msgspec.ValidationError as exc:
+        field, message = split_validation_error(exc)
+        return None, [DataProblem(where, field, message)]
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        return None, [DataProblem(where, "", f"cannot parse the file: {exc}")]
+    except OSError as exc:
+        return None, [DataProblem(where, "", f"cannot read the file: {exc.strerror}")]
+
+
+def load_directory(
+    data_dir: Path, *, on_file: Callable[[], None] | None = None
+) -> tuple[list[Listing], list[Topic]]:
+    """Read and validate a whole data folder; raise DatasetInvalid listing every problem."""
+    problems: list[DataProblem] = []
+    topics: list[Topic] = []
+    topics_path = data_dir / "topics.toml"
+    if not topics_path.is_file():
+        problems.append(DataProblem(str(topics_path), "", "missing: the topic taxonomy is required"))
+    else:
+        parsed, found = _decode(topics_path, TopicFile)
+        problems += found
+        if parsed is not None:
+            topics = parsed.topic  # type: ignore[attr-defined]
+            problems += [DataProblem(str(topics_path), f, m) for f, m in check_topics(topics)]
+    topic_ids = {t.id for t in topics}
+
+    listings_dir = data_dir / "listings"
+    files = sorted(p for p in listings_dir.glob("*") if p.suffix in LISTING_SUFFIXES) if listings_dir.is_dir() else []
+    if not files:
+        problems.append(DataProblem(str(listings_dir), "", "no listing files (*.toml or *.json) found"))
+    for stray in sorted(listings_dir.glob("*")) if listings_dir.is_dir() else []:
+        if stray.suffix not in LISTING_SUFFIXES and not stray.name.startswith("."):
+            problems.append(DataProblem(str(stray), "", "not a listing file: use <id>.toml or <id>.json"))
+
+    listings: list[Listing] = []
+    first_file: dict[str, Path] = {}
+    for path in files:
+        parsed, found = _decode(path, Listing)
+        problems += found
+        if on_file is not None:
+            on_file()
+        if parsed is None:
+            continue
+        listing: Listing = parsed  # type: ignore[assignment]
+        where = str(path)
+        if listing.id != path.stem:
+            problems.append(DataProblem(where, "id", f"id {listing.id!r} differs from the file name {path.stem!r}"))
+        if listing.id in first_file:
+            problems.append(DataProblem(where, "id", f"duplicate id {listing.id!r}, also in {first_file[listing.id]}"))
+            continue
+        first_file[listing.id] = path
+        checks = check_listing(listing, topic_ids) if topics else []
+        problems += [DataProblem(where, f, m) for f, m in checks]
+        listings.append(listing)
+    if problems:
+        raise DatasetInvalid(problems)
+    return listings, topics
+
+
+def import_directory(
+    data_dir: Path,
+    store: Store,
+    *,
+    on_file: Callable[[], None] | None = None,
+    on_listing: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    """Validate ``data_dir`` completely, then make the store equal to it in one transaction."""
+    listings, topics = load_directory(data_dir, on_file=on_file)
+    return store.replace_dataset(listings, topics, progress=on_listing)

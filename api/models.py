@@ -1,0 +1,323 @@
+"""The v1 contract's shapes as msgspec Structs.
+
+One struct, ``Listing``, validates every write path: a file in ``directory_data/listings/``,
+(later) the ``listing`` of a curator submission, and an item of ``/v1/dataset``. Constraints
+live in the types so they show up in the OpenAPI schema too; rules a type cannot express
+(known country codes, known topics, id matching its file name) live in ``api.validation``.
+
+Policy for every struct (see msgspec's ``docs/structs.rst``):
+
+- ``forbid_unknown_fields=True``: a misspelt field is an error, never silently dropped;
+- ``kw_only=True``: required and optional fields can be declared in any order;
+- ``omit_defaults=True``: optional blocks that are absent stay absent when encoded, so an
+  export writes back what the curator wrote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+__all__ = [
+    "COUNTRY_WORLDWIDE",
+    "Contact",
+    "Country",
+    "CountryCounts",
+    "DatasetInfo",
+    "DonationBlock",
+    "Health",
+    "LinkCheck",
+    "Listing",
+    "ListingLabels",
+    "ListingPage",
+    "ListingView",
+    "OrganizationBlock",
+    "PetitionBlock",
+    "Page",
+    "TopicPage",
+    "DatasetItem",
+    "Topic",
+    "TopicFile",
+    "TopicView",
+    "Translation",
+    "Verification",
+]
+
+#: The pseudo country code (ISO 3166-1 reserves ``XX`` for user assignment) that marks a
+#: listing as serving people anywhere. It never combines with real codes.
+COUNTRY_WORLDWIDE = "XX"
+
+Slug = Annotated[
+    str,
+    Meta(
+        min_length=2,
+        max_length=80,
+        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+        description="Lower-case ASCII letters and digits separated by single hyphens.",
+        examples=["ru-russian-lgbt-network"],
+    ),
+]
+CountryCode = Annotated[
+    str,
+    Meta(
+        pattern=r"^[A-Z]{2}$",
+        description="ISO 3166-1 alpha-2 code, upper case; `XX` means worldwide.",
+        examples=["RU"],
+    ),
+]
+LanguageTag = Annotated[
+    str,
+    Meta(
+        min_length=2,
+        max_length=16,
+        pattern=r"^[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?$",
+        description="BCP 47 language tag in canonical case: language, optional script, "
+        "optional region (`en`, `pt-BR`, `zh-Hant`, `es-419`).",
+        examples=["pt-BR"],
+    ),
+]
+HttpsUrl = Annotated[
+    str,
+    Meta(
+        min_length=9,
+        max_length=2048,
+        pattern=r"^https://",
+        description="An absolute `https://` URL.",
+        examples=["https://lgbtnet.org/"],
+    ),
+]
+Title = Annotated[str, Meta(min_length=1, max_length=200)]
+Summary = Annotated[str, Meta(min_length=1, max_length=2000)]
+ShortText = Annotated[str, Meta(min_length=1, max_length=300)]
+Kind = Literal["donation", "petition", "organization"]
+Service = Literal[
+    "advocacy",
+    "asylum-support",
+    "community",
+    "documentation",
+    "emergency-relocation",
+    "evacuation",
+    "financial-aid",
+    "health",
+    "hotline",
+    "information",
+    "legal-aid",
+    "psychological-support",
+    "shelter",
+]
+ContactChannel = Literal["email", "phone", "web", "telegram", "signal", "whatsapp"]
+
+
+class Base(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
+    """Shared policy; see the module docstring."""
+
+
+# --- The listing document (one shape for every write path) ---------------------------------
+
+
+class Translation(Base):
+    """A listing's title and summary in one language. Plain text, never HTML."""
+
+    title: Title
+    summary: Summary
+
+
+class PetitionBlock(Base):
+    """What only a petition has."""
+
+    target: ShortText | None = None
+    """Who the petition addresses."""
+    closes_at: dt.date | None = None
+    """Last day it collects signatures, when the organizer publishes one."""
+
+
+class DonationBlock(Base):
+    """What only a donation link has."""
+
+    currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")] | None = None
+    purpose: ShortText | None = None
+    """What the money does, in plain English."""
+
+
+class Contact(Base):
+    """One published way to reach an organization."""
+
+    channel: ContactChannel
+    value: ShortText
+    note: ShortText | None = None
+
+
+class OrganizationBlock(Base):
+    """What only an organization has."""
+
+    services: list[Service] = []
+    contacts: list[Contact] = []
+
+
+class Verification(Base):
+    """When a curator last checked the listing against its sources, and when to look again."""
+
+    verified_at: dt.date
+    next_review_at: dt.date
+    sources: Annotated[list[HttpsUrl], Meta(min_length=1, max_length=20)]
+
+
+class Listing(Base):
+    """The listing document: what curators write and the importer reads."""
+
+    id: Slug
+    kind: Kind
+    url: HttpsUrl
+    countries: Annotated[list[CountryCode], Meta(min_length=1, max_length=250)]
+    topics: Annotated[list[Slug], Meta(min_length=1, max_length=20)]
+    languages: Annotated[list[LanguageTag], Meta(min_length=1, max_length=40)]
+    """Languages the resource behind `url` itself is published in."""
+    translations: Annotated[dict[LanguageTag, Translation], Meta(min_length=1, max_length=40)]
+    verification: Verification
+    petition: PetitionBlock | None = None
+    donation: DonationBlock | None = None
+    organization: OrganizationBlock | None = None
+
+
+class Topic(Base):
+    """One entry of the curated topic taxonomy (``directory_data/topics.toml``)."""
+
+    id: Slug
+    labels: Annotated[dict[LanguageTag, Title], Meta(min_length=1)]
+
+
+class TopicFile(Base):
+    """The whole ``topics.toml`` file."""
+
+    topic: Annotated[list[Topic], Meta(min_length=1)]
+
+
+# --- Response shapes -------------------------------------------------------------------------
+
+
+class LinkCheck(Base):
+    """The latest automated check of `url`; `unchecked` until the link checker has run."""
+
+    status: Literal["unchecked", "ok", "redirected", "broken", "unreachable"] = "unchecked"
+    checked_at: dt.datetime | None = None
+
+
+class ListingLabels(msgspec.Struct, kw_only=True):
+    """Display names for the codes in a listing, in one language (CLDR and the taxonomy)."""
+
+    lang: str
+    """Language of the country and language names."""
+    countries: dict[str, str]
+    languages: dict[str, str]
+    topics: dict[str, str]
+    """Topic labels, each in the best language the taxonomy has for the request."""
+
+
+class ListingView(msgspec.Struct, kw_only=True):
+    """A listing as the public API serves it: one language chosen for title and summary."""
+
+    id: str
+    kind: Kind
+    title: str
+    summary: str
+    lang: str
+    """Language of `title` and `summary`."""
+    url: str
+    countries: list[str]
+    topics: list[str]
+    languages: list[str]
+    """Languages the resource itself is published in."""
+    translations: list[str]
+    """Languages in which this listing's title and summary exist here."""
+    status: Literal["active", "closed", "retired"]
+    verification: Verification
+    link_check: LinkCheck
+    revision: int
+    """This listing's own revision number; it moves on every accepted change."""
+    updated_at: dt.datetime
+    labels: ListingLabels
+    petition: PetitionBlock | None = None
+    donation: DonationBlock | None = None
+    organization: OrganizationBlock | None = None
+
+
+class ListingPage(msgspec.Struct, kw_only=True):
+    """One page of listings; follow `next_cursor` until it is null."""
+
+    data: list[ListingView]
+    next_cursor: str | None
+
+
+class CountryCounts(msgspec.Struct, kw_only=True):
+    """Active listings per kind that serve this country specifically (worldwide ones excluded)."""
+
+    donation: int
+    petition: int
+    organization: int
+    total: int
+
+
+class Country(msgspec.Struct, kw_only=True):
+    """A country with listings; names come from CLDR."""
+
+    code: str
+    name: str
+    lang: str
+    """Language of `name`."""
+    worldwide: bool
+    """True only for the pseudo-country `XX`, which holds listings for people anywhere."""
+    counts: CountryCounts
+
+
+class Page(msgspec.Struct, kw_only=True):
+    """A list envelope whose items are countries."""
+
+    data: list[Country]
+    next_cursor: str | None = None
+
+
+class TopicView(msgspec.Struct, kw_only=True):
+    """A topic with its label in the negotiated language."""
+
+    id: str
+    label: str
+    lang: str
+    labels: dict[str, str]
+    """Every label the taxonomy has, by language."""
+    listing_count: int
+
+
+class TopicPage(msgspec.Struct, kw_only=True):
+    """The topic taxonomy in the list envelope."""
+
+    data: list[TopicView]
+    next_cursor: str | None = None
+
+
+class DatasetItem(msgspec.Struct, kw_only=True):
+    """An item of `/v1/dataset`: the listing document plus server-owned fields."""
+
+    listing: Listing
+    status: Literal["active", "closed", "retired"]
+    revision: int
+    updated_at: dt.datetime
+
+
+class DatasetInfo(msgspec.Struct, kw_only=True):
+    """The whole public dataset in one document."""
+
+    revision: int
+    license: str
+    topics: list[Topic]
+    listings: list[DatasetItem]
+
+
+class Health(msgspec.Struct, kw_only=True):
+    """Liveness and what data the process serves."""
+
+    status: Literal["ok"]
+    revision: int
+    listings: int

@@ -1,0 +1,158 @@
+"""RFC 9457 problem details: the one error shape of the API.
+
+Every 4xx and 5xx answer is ``application/problem+json``::
+
+    {"type": "about:blank", "title": "Not Found", "status": 404,
+     "detail": "no listing with id 'x'", "instance": "/v1/listings/x"}
+
+Validation problems use the type ``urn:actiondir:problem:invalid-request`` and list each
+field at fault in ``errors`` (``{"in": "query", "field": "limit", "detail": "..."}``), so a
+client can point at the exact input to fix.
+
+Exceptions, from the edge inward:
+
+* litestar ``HTTPException`` (and subclasses: ``NotFoundException``, ``ValidationException``,
+  ``MethodNotAllowedException``…) -> its status, as a problem;
+* ``InvalidRequest`` -> 400 with ``errors``; raised by our own checks (unknown parameters,
+  bad cursors, unknown topics);
+* anything else -> 500 with no internals revealed (the traceback goes to the log).
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any, Literal
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+
+__all__ = [
+    "PROBLEM_MEDIA_TYPE",
+    "FieldError",
+    "InvalidRequest",
+    "Problem",
+    "exception_handlers",
+    "problem_responses",
+]
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+INVALID_REQUEST_TYPE = "urn:actiondir:problem:invalid-request"
+
+log = logging.getLogger("api")
+
+
+class FieldError(msgspec.Struct, kw_only=True, rename={"in_": "in"}):
+    """One input at fault."""
+
+    in_: Literal["query", "path", "header", "body", "cookie"]
+    field: str
+    detail: str
+
+
+class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """An RFC 9457 problem details object."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] = []
+    """For validation problems: each field at fault."""
+
+
+class InvalidRequest(HTTPException):
+    """A 400 naming the fields at fault."""
+
+    status_code = 400
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = errors
+        super().__init__(detail="; ".join(f"{e.field}: {e.detail}" for e in errors))
+
+
+_problem_encoder = msgspec.json.Encoder()
+
+
+def _respond(request: Request, problem: Problem, headers: dict[str, str] | None = None) -> Response:
+    problem.instance = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Response(
+        content=_problem_encoder.encode(problem),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
+
+
+def _field_errors_from_litestar(extra: Any) -> list[FieldError]:
+    """litestar's ValidationException.extra is ``[{"message", "key", "source"}, …]``."""
+    errors = []
+    for item in extra if isinstance(extra, list) else []:
+        if not isinstance(item, dict):
+            continue
+        source = item.get("source") or "body"
+        source = str(getattr(source, "value", source))
+        errors.append(
+            FieldError(
+                in_=source if source in {"query", "path", "header", "body", "cookie"} else "body",  # type: ignore[arg-type]
+                field=str(item.get("key") or ""),
+                detail=str(item.get("message") or "invalid value"),
+            )
+        )
+    return errors
+
+
+def handle_http_exception(request: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    if isinstance(exc, InvalidRequest) or isinstance(exc, ValidationException):
+        errors = exc.errors if isinstance(exc, InvalidRequest) else _field_errors_from_litestar(exc.extra)
+        detail = "; ".join(f"{e.in_} {e.field!r}: {e.detail}" for e in errors) or exc.detail
+        problem = Problem(
+            type=INVALID_REQUEST_TYPE, title="Invalid request", status=400, detail=detail, errors=errors
+        )
+        return _respond(request, problem)
+    detail = exc.detail if exc.detail and exc.detail != title else None
+    if status == 404 and detail is None:
+        detail = f"nothing at {request.url.path}; see /v1/openapi.json for the API's paths"
+    headers = dict(exc.headers or {})
+    return _respond(request, Problem(title=title, status=status, detail=detail), headers)
+
+
+def handle_internal_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    problem = Problem(
+        title="Internal Server Error",
+        status=500,
+        detail="the server failed to answer; the error was logged. Try again later.",
+    )
+    return _respond(request, problem)
+
+
+exception_handlers = {
+    HTTPException: handle_http_exception,
+    Exception: handle_internal_error,
+}
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI descriptions of the problems a handler can answer with."""
+    descriptions = {
+        400: "Invalid request: `errors` names each field at fault.",
+        404: "Not found.",
+        406: "Not acceptable.",
+        410: "Gone: the listing was retired.",
+        500: "Internal error.",
+    }
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            media_type=PROBLEM_MEDIA_TYPE,
+            description=descriptions.get(status, HTTPStatus(status).phrase),
+            generate_examples=False,
+        )
+        for status in statuses
+    }

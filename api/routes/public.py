@@ -1,0 +1,392 @@
+"""Public read endpoints: no auth, cacheable, CORS open.
+
+Each handler validates its parameters (litestar does, from the signature), builds a cache
+key from what the answer depends on, and returns pre-encoded bytes from the per-revision
+``ResponseCache``; the work in ``api.catalog`` runs only on a miss. Handlers are sync and
+run on the event loop (``sync_to_thread=False``): a hit costs one indexed SQLite read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.params import Parameter
+
+from api.caching import ResponseCache
+from api.catalog import (
+    CursorInvalid,
+    build_countries,
+    build_country,
+    build_dataset,
+    build_listing,
+    build_listing_page,
+    build_topics,
+    dataset_items,
+)
+from api.i18n import ISO_COUNTRIES, language_preferences
+from api.models import COUNTRY_WORLDWIDE, Country, DatasetInfo, Health, Kind, ListingPage, ListingView, Page, TopicPage
+from api.problems import FieldError, InvalidRequest, problem_responses
+from api.store import Store
+
+__all__ = ["public_handlers"]
+
+JSON = "application/json"
+NDJSON = "application/x-ndjson"
+_encoder = msgspec.json.Encoder()
+
+LangParam = Annotated[
+    str | None,
+    Parameter(
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?$",
+        description="Language for titles, summaries and names (BCP 47, e.g. `ru`, `pt-BR`). "
+        "Wins over `Accept-Language`. Unavailable languages fall back as the README documents.",
+    ),
+]
+AcceptLanguage = Annotated[
+    str | None,
+    Parameter(header="Accept-Language", description="Used when `lang` is absent.", max_length=500),
+]
+CountryPath = Annotated[
+    str,
+    Parameter(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code, upper case; `XX` is worldwide."),
+]
+KindParam = Annotated[Kind | None, Parameter(description="Only listings of this kind.")]
+TopicParam = Annotated[
+    str | None,
+    Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80, description="Only listings with this topic (see /v1/topics)."),
+]
+QueryParam = Annotated[
+    str | None,
+    Parameter(
+        min_length=1,
+        max_length=200,
+        description="Full-text search over titles and summaries in every language; case- and "
+        "diacritics-insensitive; every word must match, the last one as a prefix.",
+    ),
+]
+LimitParam = Annotated[int, Parameter(ge=1, le=100, description="Page size.")]
+CursorParam = Annotated[
+    str | None,
+    Parameter(max_length=400, description="`next_cursor` of the previous page, unchanged."),
+]
+WorldwideParam = Annotated[
+    bool,
+    Parameter(
+        description="With a country filter: also list worldwide listings (after the country's own). "
+        "Ignored without a country."
+    ),
+]
+ListingIdPath = Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
+
+
+def _respond(
+    request: Request,
+    store: Store,
+    cache: ResponseCache,
+    key: tuple,
+    build: Callable[[], Any],
+    *,
+    vary: str = "Accept-Language",
+    media_type: str = JSON,
+    encode: Callable[[Any], tuple[bytes, dict[str, str]]] | None = None,
+) -> Response:
+    """Serve ``build()`` encoded, from the per-revision cache when it is there."""
+
+    def build_body() -> tuple[bytes, dict[str, str]]:
+        value = build()
+        if encode is not None:
+            return encode(value)
+        return _encoder.encode(value), _language_headers(value)
+
+    revision = store.get_revision()
+    entry = cache.get(revision, key, build_body)
+    headers = {"ETag": entry.etag, "Vary": vary, "X-Dataset-Revision": str(revision), **entry.headers}
+    return Response(content=entry.body, media_type=media_type, headers=headers)
+
+
+def _language_headers(value: Any) -> dict[str, str]:
+    """Content-Language: every language the body's texts are in."""
+    langs: dict[str, None] = {}
+    items = getattr(value, "data", None)
+    for item in items if isinstance(items, list) else [value]:
+        lang = getattr(item, "lang", None)
+        if lang:
+            langs[lang] = None
+        labels = getattr(item, "labels", None)
+        if labels is not None and hasattr(labels, "lang"):
+            langs[labels.lang] = None
+    return {"Content-Language": ", ".join(langs)} if langs else {}
+
+
+def _preferences(lang: str | None, accept_language: str | None) -> tuple[str, ...]:
+    return language_preferences(lang, accept_language)
+
+
+def _listing_page(
+    request: Request,
+    store: Store,
+    cache: ResponseCache,
+    *,
+    country: str | None,
+    kind: str | None,
+    topic: str | None,
+    q: str | None,
+    lang: str | None,
+    limit: int,
+    cursor: str | None,
+    include_worldwide: bool,
+    accept_language: str | None,
+) -> Response:
+    preferences = _preferences(lang, accept_language)
+    key = ("listings", country, kind, topic, q, limit, cursor, include_worldwide, preferences)
+
+    def build() -> ListingPage:
+        if topic is not None and topic not in {t.id for t in store.list_topics()}:
+            raise InvalidRequest([FieldError(in_="query", field="topic", detail=f"unknown topic {topic!r}; see /v1/topics")])
+        try:
+            return build_listing_page(
+                store,
+                preferences,
+                country=country,
+                include_worldwide=include_worldwide,
+                kind=kind,
+                topic=topic,
+                q=q,
+                cursor=cursor,
+                limit=limit,
+            )
+        except CursorInvalid as exc:
+            raise InvalidRequest([FieldError(in_="query", field="cursor", detail=str(exc))]) from None
+
+    return _respond(request, store, cache, key, build)
+
+
+def _check_country(code: str, *, field_in: str) -> None:
+    if code != COUNTRY_WORLDWIDE and code not in ISO_COUNTRIES:
+        detail = f"{code!r} is not an ISO 3166-1 alpha-2 country code"
+        if field_in == "path":
+            raise NotFoundException(detail=detail)
+        raise InvalidRequest([FieldError(in_="query", field="country", detail=detail)])
+
+
+_LIST_DESCRIPTION = (
+    "Active listings, 20 per page by default. Order is stable: listings for specific countries "
+    "first, then worldwide ones (`countries: [\"XX\"]`), by `id` within each group. Follow "
+    "`next_cursor` until it is null; a cursor keeps working after the dataset changes (no "
+    "repeats; nothing skipped that did not change). `lang` and `Accept-Language` choose the "
+    "language of texts, they do not filter."
+)
+
+
+@get(
+    "/v1/listings",
+    sync_to_thread=False,
+    summary="List listings",
+    description=_LIST_DESCRIPTION,
+    responses=problem_responses(400),
+    tags=["listings"],
+)
+def list_listings(
+    request: Request,
+    store: Store,
+    cache: ResponseCache,
+    country: Annotated[
+        str | None,
+        Parameter(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, upper case; `XX` for worldwide only."),
+    ] = None,
+    kind: KindParam = None,
+    topic: TopicParam = None,
+    q: QueryParam = None,
+    lang: LangParam = None,
+    limit: LimitParam = 20,
+    cursor: CursorParam = None,
+    include_worldwide: WorldwideParam = True,
+    accept_language: AcceptLanguage = None,
+) -> Response[ListingPage]:
+    if country is not None:
+        _check_country(country, field_in="query")
+    return _listing_page(
+        request, store, cache, country=country, kind=kind, topic=topic, q=q, lang=lang, limit=limit,
+        cursor=cursor, include_worldwide=include_worldwide, accept_language=accept_language,
+    )
+
+
+@get(
+    "/v1/countries/{code:str}/listings",
+    sync_to_thread=False,
+    summary="List a country's listings",
+    description="The same as `/v1/listings?country={code}`; a valid country without listings of its "
+    "own still gets the worldwide ones. " + _LIST_DESCRIPTION,
+    responses=problem_responses(400, 404),
+    tags=["listings"],
+)
+def list_country_listings(
+    request: Request,
+    store: Store,
+    cache: ResponseCache,
+    code: CountryPath,
+    kind: KindParam = None,
+    topic: TopicParam = None,
+    q: QueryParam = None,
+    lang: LangParam = None,
+    limit: LimitParam = 20,
+    cursor: CursorParam = None,
+    include_worldwide: WorldwideParam = True,
+    accept_language: AcceptLanguage = None,
+) -> Response[ListingPage]:
+    _check_country(code, field_in="path")
+    return _listing_page(
+        request, store, cache, country=code, kind=kind, topic=topic, q=q, lang=lang, limit=limit,
+        cursor=cursor, include_worldwide=include_worldwide, accept_language=accept_language,
+    )
+
+
+@get(
+    "/v1/listings/{listing_id:str}",
+    sync_to_thread=False,
+    summary="Get one listing",
+    description="Any listing by id, whatever its status; a retired one answers 410.",
+    responses=problem_responses(400, 404, 410),
+    tags=["listings"],
+)
+def get_listing(
+    request: Request,
+    store: Store,
+    cache: ResponseCache,
+    listing_id: ListingIdPath,
+    lang: LangParam = None,
+    accept_language: AcceptLanguage = None,
+) -> Response[ListingView]:
+    preferences = _preferences(lang, accept_language)
+
+    def build() -> ListingView:
+        row = store.get_listing(listing_id)
+        if row is None:
+            raise NotFoundException(detail=f"no listing with id {listing_id!r}")
+        if row.status == "retired":
+            raise HTTPException(status_code=410, detail=f"listing {listing_id!r} was retired (revision {row.revision})")
+        return build_listing(store, row, preferences)
+
+    return _respond(request, store, cache, ("listing", listing_id, preferences), build)
+
+
+@get(
+    "/v1/countries",
+    sync_to_thread=False,
+    summary="List countries with listings",
+    description="Every country with at least one active listing of its own, by code, with its "
+    "CLDR name in the negotiated language and counts per kind; the worldwide pseudo-country "
+    "`XX` comes last.",
+    responses=problem_responses(400),
+    tags=["countries"],
+)
+def list_countries(
+    request: Request, store: Store, cache: ResponseCache, lang: LangParam = None, accept_language: AcceptLanguage = None
+) -> Response[Page]:
+    preferences = _preferences(lang, accept_language)
+    return _respond(request, store, cache, ("countries", preferences), lambda: build_countries(store, preferences))
+
+
+@get(
+    "/v1/countries/{code:str}",
+    sync_to_thread=False,
+    summary="Get one country",
+    description="A country with listings of its own; 404 for codes that are unknown or have none.",
+    responses=problem_responses(400, 404),
+    tags=["countries"],
+)
+def get_country(
+    request: Request,
+    store: Store,
+    cache: ResponseCache,
+    code: CountryPath,
+    lang: LangParam = None,
+    accept_language: AcceptLanguage = None,
+) -> Response[Country]:
+    preferences = _preferences(lang, accept_language)
+
+    def build() -> Country:
+        country = build_country(store, code, preferences)
+        if country is None:
+            raise NotFoundException(detail=f"no listings for country {code!r}")
+        return country
+
+    return _respond(request, store, cache, ("country", code, preferences), build)
+
+
+@get(
+    "/v1/topics",
+    sync_to_thread=False,
+    summary="List topics",
+    description="The curated taxonomy in its curated order, each with its label in the negotiated language.",
+    responses=problem_responses(400),
+    tags=["topics"],
+)
+def list_topics(
+    request: Request, store: Store, cache: ResponseCache, lang: LangParam = None, accept_language: AcceptLanguage = None
+) -> Response[TopicPage]:
+    preferences = _preferences(lang, accept_language)
+    return _respond(request, store, cache, ("topics", preferences), lambda: build_topics(store, preferences))
+
+
+def _ndjson(store: Store) -> tuple[bytes, dict[str, str]]:
+    lines = b"".join(_encoder.encode(item) + b"\n" for item in dataset_items(store))
+    return lines, {}
+
+
+@get(
+    "/v1/dataset",
+    sync_to_thread=False,
+    summary="The whole public dataset",
+    description="Every active or closed listing as its listing document plus server-owned fields, "
+    "with the taxonomy, the dataset revision and the data licence. Send "
+    "`Accept: application/x-ndjson` for one listing per line instead (no envelope; the revision "
+    "is in the `X-Dataset-Revision` header).",
+    responses=problem_responses(400),
+    tags=["dataset"],
+)
+def get_dataset(
+    request: Request,
+    store: Store,
+    cache: ResponseCache,
+    accept: Annotated[str | None, Parameter(header="Accept", max_length=500)] = None,
+) -> Response[DatasetInfo]:
+    if accept and NDJSON in accept:
+        return _respond(
+            request, store, cache, ("dataset", "ndjson"), lambda: store, vary="Accept",
+            media_type=NDJSON, encode=_ndjson,
+        )
+    revision = store.get_revision()
+    return _respond(
+        request, store, cache, ("dataset", "json"), lambda: build_dataset(store, revision),
+        vary="Accept",
+    )
+
+
+@get(
+    "/healthz",
+    sync_to_thread=False,
+    summary="Liveness",
+    description="Answers 200 while the process can read its database, with the dataset revision it serves.",
+    cache_control=None,
+    tags=["operations"],
+)
+def healthz(store: Store) -> Response[Health]:
+    health = Health(status="ok", revision=store.get_revision(), listings=store.count_active_listings())
+    return Response(content=_encoder.encode(health), media_type=JSON, headers={"Cache-Control": "no-cache"})
+
+
+public_handlers = [
+    list_listings,
+    list_country_listings,
+    get_listing,
+    list_countries,
+    get_country,
+    list_topics,
+    get_dataset,
+    healthz,
+]

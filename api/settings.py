@@ -1,0 +1,65 @@
+"""Settings: one declarative table, each overridable by an ``ACTIONDIR_<NAME>`` variable.
+
+The table drives the environment lookup, ``actiondir serve --help`` and the README's
+settings section (a test checks that every setting is documented there).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any, NamedTuple
+
+__all__ = ["SETTINGS", "Setting", "Settings", "load_settings"]
+
+
+class Setting(NamedTuple):
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("db", "actiondir.db", "Path of the SQLite database file."),
+    Setting("data", "directory_data", "Folder of the seed dataset that `actiondir import` reads."),
+    Setting("host", "127.0.0.1", "Address the server binds to."),
+    Setting("port", 8000, "Port the server listens on."),
+    Setting("workers", 1, "Server worker processes (each reads the same database)."),
+    Setting("max_age", 60, "Seconds shared caches and browsers may reuse a GET response."),
+    Setting("stale_while_revalidate", 600, "Seconds a cache may serve a stale response while it revalidates."),
+    Setting("response_cache_size", 4096, "Pre-encoded response bodies kept per process (LRU)."),
+)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Resolved settings; build with :func:`load_settings`."""
+
+    db: Path
+    data: Path
+    host: str
+    port: int
+    workers: int
+    max_age: int
+    stale_while_revalidate: int
+    response_cache_size: int
+
+
+def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Defaults, then ``ACTIONDIR_*`` variables, then explicit overrides (e.g. CLI options)."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = env.get(f"ACTIONDIR_{setting.name.upper()}")
+        value = setting.default if raw is None else raw
+        if overrides.get(setting.name) is not None:
+            value = overrides[setting.name]
+        kind = type(setting.default)
+        try:
+            values[setting.name] = Path(value) if setting.name in {"db", "data"} else kind(value)
+        except ValueError:
+            raise ValueError(
+                f"ACTIONDIR_{setting.name.upper()}={value!r} is not a valid {kind.__name__}"
+            ) from None
+    return Settings(**values)

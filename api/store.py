@@ -1,0 +1,430 @@
+"""The SQLite store: schema, migrations, and every SQL statement behind a named method.
+
+Why this shape:
+
+- The schema is built by numbered migrations recorded in ``PRAGMA user_version``, so a
+  database made by an older release upgrades in place and a newer one is refused.
+- WAL mode lets the server read while an import or a curator's approval writes;
+  ``synchronous=FULL`` makes a commit durable when it returns (a power cut cannot lose an
+  acknowledged change, which matters once curators write over the API).
+- Listings keep their canonical JSON document (what curators wrote) plus the columns the
+  filters need; every accepted change appends an immutable row to ``listing_revisions``.
+- ``meta.revision`` is the dataset revision: it moves once per committed change set, and the
+  read path keys its caches and ETags on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+import sqlite_utils
+
+from api.models import COUNTRY_WORLDWIDE, Listing, Topic
+
+__all__ = [
+    "DatabaseNotReady",
+    "ImportSummary",
+    "ListingRow",
+    "Store",
+    "fts_query",
+]
+
+_encoder = msgspec.json.Encoder()
+
+
+class DatabaseNotReady(Exception):
+    """The database file is missing, empty, or made by a newer release."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListingRow:
+    """A listing as stored: its document plus the server-owned fields."""
+
+    id: str
+    document: Listing
+    status: str
+    revision: int
+    updated_at: dt.datetime
+    link_status: str
+    link_checked_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    created: int
+    updated: int
+    retired: int
+    unchanged: int
+    topics_changed: bool
+    revision: int
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.retired or self.topics_changed)
+
+
+# --- Migrations ---------------------------------------------------------------------------------
+
+def _m1_initial(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["meta"].insert({"key": "revision", "value": "0"})
+    db["topics"].create({"id": str, "position": int, "labels": str}, pk="id")
+    db["listings"].create(
+        {
+            "id": str,
+            "kind": str,
+            "status": str,
+            "worldwide": int,
+            "revision": int,
+            "updated_at": str,
+            "document": str,
+            "link_status": str,
+            "link_checked_at": str,
+        },
+        pk="id",
+        not_null={"kind", "status", "worldwide", "revision", "updated_at", "document", "link_status"},
+        defaults={"link_status": "unchecked"},
+    )
+    db["listings"].create_index(["status", "worldwide", "id"])
+    db["listings"].create_index(["kind", "status"])
+    db["listing_countries"].create(
+        {"country": str, "listing_id": str},
+        pk=("country", "listing_id"),
+        foreign_keys=[("listing_id", "listings", "id")],
+    )
+    db["listing_countries"].create_index(["listing_id"])
+    db["listing_topics"].create(
+        {"topic": str, "listing_id": str},
+        pk=("topic", "listing_id"),
+        foreign_keys=[("listing_id", "listings", "id"), ("topic", "topics", "id")],
+    )
+    db["listing_topics"].create_index(["listing_id"])
+    db["listing_revisions"].create(
+        {
+            "seq": int,
+            "listing_id": str,
+            "revision": int,
+            "action": str,
+            "document": str,
+            "created_at": str,
+        },
+        pk="seq",
+        not_null={"listing_id", "revision", "action", "document", "created_at"},
+    )
+    db["listing_revisions"].create_index(["listing_id", "revision"], unique=True)
+    # One row per listing and language; diacritics-insensitive so "Sao Paulo" finds "São Paulo".
+    db.execute(
+        "create virtual table listing_text using fts5("
+        "listing_id unindexed, lang unindexed, title, summary, "
+        "tokenize = 'unicode61 remove_diacritics 2')"
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_m1_initial,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def fts_query(text: str) -> str | None:
+    """Turn free text into a safe FTS5 query: every word must match, the last as a prefix.
+
+    Each token is quoted, so FTS5 operators typed by a user (``OR``, ``NEAR``, ``*``, ``"``)
+    are searched as words, never parsed as syntax.
+    """
+    words = [w.replace('"', "") for w in text.split()]
+    words = [w for w in words if w]
+    if not words:
+        return None
+    quoted = [f'"{w}"' for w in words]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+class Store:
+    """One SQLite database. Not thread-safe: use one Store per thread or process."""
+
+    def __init__(self, path: Path | str, *, create: bool = False) -> None:
+        path = Path(path)
+        if not create and not path.exists():
+            raise DatabaseNotReady(
+                f"database {path} does not exist: run `actiondir import` to build it"
+            )
+        self.path = path
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db = sqlite_utils.Database(conn)
+        self.conn = conn
+        conn.execute("pragma journal_mode = wal")
+        conn.execute("pragma synchronous = full")
+        conn.execute("pragma foreign_keys = on")
+        conn.execute("pragma busy_timeout = 5000")
+        self._migrate(create=create)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- schema ---------------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        return self.conn.execute("pragma user_version").fetchone()[0]
+
+    def _migrate(self, *, create: bool) -> None:
+        version = self.schema_version
+        if version > SCHEMA_VERSION:
+            raise DatabaseNotReady(
+                f"database {self.path} has schema version {version}, newer than this release "
+                f"knows ({SCHEMA_VERSION}): upgrade the code or rebuild with `actiondir import`"
+            )
+        if version == 0 and not create:
+            raise DatabaseNotReady(f"database {self.path} is empty: run `actiondir import`")
+        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction():
+                migration(self.db)
+                self.conn.execute(f"pragma user_version = {number:d}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction: all of it commits, or none of it does."""
+        self.conn.execute("begin immediate")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("rollback")
+            raise
+        else:
+            self.conn.execute("commit")
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def get_revision(self) -> int:
+        """The dataset revision; cheap enough to ask on every request."""
+        return int(self.conn.execute("select value from meta where key = 'revision'").fetchone()[0])
+
+    def list_topics(self) -> list[Topic]:
+        rows = self.conn.execute("select id, labels from topics order by position, id")
+        return [Topic(id=r[0], labels=json.loads(r[1])) for r in rows]
+
+    def count_listings_by_topic(self) -> dict[str, int]:
+        rows = self.conn.execute(
+            "select t.topic, count(*) from listing_topics t join listings l on l.id = t.listing_id "
+            "where l.status = 'active' group by t.topic"
+        )
+        return dict(rows.fetchall())
+
+    def count_listings_by_country(self) -> dict[str, dict[str, int]]:
+        """Active listings per country and kind (``XX`` holds the worldwide ones)."""
+        rows = self.conn.execute(
+            "select c.country, l.kind, count(*) from listing_countries c "
+            "join listings l on l.id = c.listing_id where l.status = 'active' "
+            "group by c.country, l.kind"
+        )
+        counts: dict[str, dict[str, int]] = {}
+        for country, kind, n in rows:
+            counts.setdefault(country, {})[kind] = n
+        return counts
+
+    def count_active_listings(self) -> int:
+        return self.conn.execute("select count(*) from listings where status = 'active'").fetchone()[0]
+
+    def get_listing(self, listing_id: str) -> ListingRow | None:
+        row = self.conn.execute(_LISTING_COLUMNS + " where id = ?", (listing_id,)).fetchone()
+        return None if row is None else _listing_row(row)
+
+    def list_listings(
+        self,
+        *,
+        country: str | None = None,
+        include_worldwide: bool = True,
+        kind: str | None = None,
+        topic: str | None = None,
+        q: str | None = None,
+        after: tuple[int, str] | None = None,
+        limit: int = 20,
+        statuses: Iterable[str] = ("active",),
+    ) -> list[ListingRow]:
+        """Listings matching every given filter, in (worldwide, id) order, after a keyset.
+
+        Order: listings for specific countries first, then worldwide ones; by id within
+        each group. Keyset pagination on that pair means a page boundary survives changes
+        to the dataset: nothing is repeated, and nothing is skipped that was not changed.
+        """
+        statuses = tuple(statuses)
+        where = [f"status in ({', '.join('?' * len(statuses))})"]
+        params: list[object] = list(statuses)
+        if country is not None:
+            countries = [country]
+            if include_worldwide and country != COUNTRY_WORLDWIDE:
+                countries.append(COUNTRY_WORLDWIDE)
+            where.append(
+                "id in (select listing_id from listing_countries where country in "
+                f"({', '.join('?' * len(countries))}))"
+            )
+            params.extend(countries)
+        if kind is not None:
+            where.append("kind = ?")
+            params.append(kind)
+        if topic is not None:
+            where.append("id in (select listing_id from listing_topics where topic = ?)")
+            params.append(topic)
+        if q is not None:
+            match = fts_query(q)
+            if match is None:
+                return []
+            where.append("id in (select listing_id from listing_text where listing_text match ?)")
+            params.append(match)
+        if after is not None:
+            where.append("(worldwide, id) > (?, ?)")
+            params.extend(after)
+        sql = f"{_LISTING_COLUMNS} where {' and '.join(where)} order by worldwide, id limit ?"
+        params.append(limit)
+        return [_listing_row(r) for r in self.conn.execute(sql, params)]
+
+    def iter_listings(self, *, statuses: Iterable[str] = ("active",)) -> Iterator[ListingRow]:
+        statuses = tuple(statuses)
+        sql = (
+            f"{_LISTING_COLUMNS} where status in ({', '.join('?' * len(statuses))}) "
+            "order by worldwide, id"
+        )
+        for row in self.conn.execute(sql, statuses):
+            yield _listing_row(row)
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def replace_dataset(
+        self,
+        listings: list[Listing],
+        topics: list[Topic],
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportSummary:
+        """Make the stored dataset equal to ``listings`` and ``topics``, in one transaction.
+
+        Unchanged listings keep their revision; changed ones get a new immutable revision;
+        listings absent from the input are retired (kept, with their history). The dataset
+        revision moves once if anything changed, and not at all otherwise.
+        """
+        now = _now()
+        created = updated = retired = unchanged = 0
+        with self.transaction():
+            old_topics = self.list_topics()
+            topics_changed = old_topics != topics
+            if topics_changed:
+                self._write_topics(topics)
+            current = {
+                row[0]: (row[1], row[2], row[3])
+                for row in self.conn.execute("select id, document, revision, status from listings")
+            }
+            incoming: set[str] = set()
+            for listing in listings:
+                incoming.add(listing.id)
+                document = _encoder.encode(listing).decode()
+                old = current.get(listing.id)
+                if old is not None and old[0] == document and old[2] != "retired":
+                    unchanged += 1
+                else:
+                    action = "create" if old is None else "update"
+                    self._write_listing(listing, document, (old[1] if old else 0) + 1, action, now)
+                    created += old is None
+                    updated += old is not None
+                if progress is not None:
+                    progress(1)
+            for listing_id, (document, revision, status) in current.items():
+                if listing_id not in incoming and status != "retired":
+                    self._retire_listing(listing_id, document, revision + 1, now)
+                    retired += 1
+            if created or updated or retired or topics_changed:
+                self.conn.execute(
+                    "update meta set value = cast(value as integer) + 1 where key = 'revision'"
+                )
+            revision = self.get_revision()
+        return ImportSummary(created, updated, retired, unchanged, topics_changed, revision)
+
+    def _write_topics(self, topics: list[Topic]) -> None:
+        keep = [t.id for t in topics]
+        self.conn.execute(
+            f"delete from topics where id not in ({', '.join('?' * len(keep))})", keep
+        )
+        self.db["topics"].upsert_all(
+            (
+                {"id": t.id, "position": i, "labels": json.dumps(t.labels, ensure_ascii=False)}
+                for i, t in enumerate(topics)
+            ),
+            pk="id",
+        )
+
+    def _write_listing(
+        self, listing: Listing, document: str, revision: int, action: str, now: dt.datetime
+    ) -> None:
+        stamp = now.isoformat()
+        self.db["listings"].upsert(
+            {
+                "id": listing.id,
+                "kind": listing.kind,
+                "status": "active",
+                "worldwide": int(listing.countries == [COUNTRY_WORLDWIDE]),
+                "revision": revision,
+                "updated_at": stamp,
+                "document": document,
+            },
+            pk="id",
+        )
+        self.conn.execute("delete from listing_countries where listing_id = ?", (listing.id,))
+        self.conn.executemany(
+            "insert into listing_countries (country, listing_id) values (?, ?)",
+            [(c, listing.id) for c in dict.fromkeys(listing.countries)],
+        )
+        self.conn.execute("delete from listing_topics where listing_id = ?", (listing.id,))
+        self.conn.executemany(
+            "insert into listing_topics (topic, listing_id) values (?, ?)",
+            [(t, listing.id) for t in dict.fromkeys(listing.topics)],
+        )
+        self.conn.execute("delete from listing_text where listing_id = ?", (listing.id,))
+        self.conn.executemany(
+            "insert into listing_text (listing_id, lang, title, summary) values (?, ?, ?, ?)",
+            [(listing.id, lang, t.title, t.summary) for lang, t in listing.translations.items()],
+        )
+        self._add_revision(listing.id, revision, action, document, stamp)
+
+    def _retire_listing(self, listing_id: str, document: str, revision: int, now: dt.datetime) -> None:
+        stamp = now.isoformat()
+        self.conn.execute(
+            "update listings set status = 'retired', revision = ?, updated_at = ? where id = ?",
+            (revision, stamp, listing_id),
+        )
+        self.conn.execute("delete from listing_text where listing_id = ?", (listing_id,))
+        self._add_revision(listing_id, revision, "retire", document, stamp)
+
+    def _add_revision(self, listing_id: str, revision: int, action: str, document: str, stamp: str) -> None:
+        self.conn.execute(
+            "insert into listing_revisions (listing_id, revision, action, document, created_at) "
+            "values (?, ?, ?, ?, ?)",
+            (listing_id, revision, action, document, stamp),
+        )
+
+
+_LISTING_COLUMNS = (
+    "select id, document, status, revision, updated_at, link_status, link_checked_at from listings"
+)
+_listing_decoder = msgspec.json.Decoder(Listing)
+
+
+def _listing_row(row: tuple) -> ListingRow:
+    return ListingRow(
+        id=row[0],
+        document=_listing_decoder.decode(row[1]),
+        status=row[2],
+        revision=row[3],
+        updated_at=dt.datetime.fromisoformat(row[4]),
+        link_status=row[5],
+        link_checked_at=dt.datetime.fromisoformat(row[6]) if row[6] else None,
+    )

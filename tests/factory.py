@@ -1,0 +1,87 @@
+"""Builds small data folders for tests: real TOML files, written the way curators write them."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+TOPICS: list[dict[str, Any]] = [
+    {"id": "lgbtq-rights", "labels": {"en": "LGBTQ+ rights", "ru": "Права ЛГБТК+", "pt-BR": "Direitos LGBTQ+"}},
+    {"id": "refugees", "labels": {"en": "Refugees and asylum", "ru": "Беженцы и убежище"}},
+]
+
+
+def listing(listing_id: str, **changes: Any) -> dict[str, Any]:
+    """A valid listing document; keyword arguments replace top-level fields."""
+    doc: dict[str, Any] = {
+        "id": listing_id,
+        "kind": "organization",
+        "url": f"https://{listing_id}.example.org/",
+        "countries": ["RU"],
+        "topics": ["lgbtq-rights"],
+        "languages": ["ru", "en"],
+        "translations": {
+            "en": {"title": f"{listing_id} in English", "summary": "Helps people leave danger."},
+            "ru": {"title": f"{listing_id} по-русски", "summary": "Помогает людям выбраться из опасности."},
+        },
+        "verification": {
+            "verified_at": dt.date(2026, 11, 20),
+            "next_review_at": dt.date(2027, 2, 20),
+            "sources": [f"https://{listing_id}.example.org/about"],
+        },
+    }
+    doc.update(copy.deepcopy(changes))
+    return doc
+
+
+def default_listings() -> list[dict[str, Any]]:
+    return [
+        listing("ru-evacuation", organization={"services": ["evacuation", "hotline"]}),
+        listing(
+            "ru-legal-aid",
+            kind="donation",
+            donation={"currency": "EUR", "purpose": "Lawyers for people detained."},
+        ),
+        listing(
+            "br-kiss-in",
+            kind="petition",
+            countries=["BR"],
+            languages=["pt-BR"],
+            translations={"pt-BR": {"title": "Beijaço pela diversidade", "summary": "Ato em São Paulo."}},
+            petition={"target": "Congresso Nacional"},
+        ),
+        listing(
+            "ww-rainbow",
+            countries=["XX"],
+            topics=["lgbtq-rights", "refugees"],
+            languages=["en"],
+            translations={"en": {"title": "Worldwide relocation help", "summary": "Relocation support anywhere."}},
+        ),
+        listing("ug-shelter", countries=["UG"], languages=["en"], translations={"en": {"title": "Kampala shelter", "summary": "Safe housing."}}),
+    ]
+
+
+def write_dataset(
+    root: Path,
+    listings: list[dict[str, Any]] | None = None,
+    topics: list[dict[str, Any]] | None = None,
+) -> Path:
+    """Write ``topics.toml`` and ``listings/<id>.toml`` under ``root``; return ``root``."""
+    (root / "listings").mkdir(parents=True, exist_ok=True)
+    for old in (root / "listings").glob("*"):
+        old.unlink()
+    (root / "topics.toml").write_bytes(msgspec.toml.encode({"topic": topics if topics is not None else TOPICS}))
+    for doc in listings if listings is not None else default_listings():
+        write_listing(root, doc)
+    return root
+
+
+def write_listing(root: Path, doc: dict[str, Any], *, name: str | None = None, suffix: str = ".toml") -> Path:
+    path = root / "listings" / f"{name or doc['id']}{suffix}"
+    encode = msgspec.json.encode if suffix == ".json" else msgspec.toml.encode
+    path.write_bytes(encode(doc))
+    return path
