@@ -14,7 +14,8 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get
 from litestar.exceptions import HTTPException, NotFoundException
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import HeaderParameter, Parameter
 
 from api.caching import ResponseCache
 from api.catalog import (
@@ -34,6 +35,9 @@ from api.store import Store
 
 __all__ = ["public_handlers"]
 
+StoreDep = NamedDependency[Store]
+CacheDep = NamedDependency[ResponseCache]
+
 JSON = "application/json"
 NDJSON = "application/x-ndjson"
 _encoder = msgspec.json.Encoder()
@@ -48,7 +52,7 @@ LangParam = Annotated[
 ]
 AcceptLanguage = Annotated[
     str | None,
-    Parameter(header="Accept-Language", description="Used when `lang` is absent.", max_length=500),
+    HeaderParameter(name="Accept-Language", description="Used when `lang` is absent.", max_length=500),
 ]
 CountryPath = Annotated[
     str,
@@ -85,8 +89,8 @@ ListingIdPath = Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", ma
 
 def _respond(
     request: Request,
-    store: Store,
-    cache: ResponseCache,
+    store: StoreDep,
+    cache: CacheDep,
     key: tuple,
     build: Callable[[], Any],
     *,
@@ -128,8 +132,8 @@ def _preferences(lang: str | None, accept_language: str | None) -> tuple[str, ..
 
 def _listing_page(
     request: Request,
-    store: Store,
-    cache: ResponseCache,
+    store: StoreDep,
+    cache: CacheDep,
     *,
     country: str | None,
     kind: str | None,
@@ -192,8 +196,8 @@ _LIST_DESCRIPTION = (
 )
 def list_listings(
     request: Request,
-    store: Store,
-    cache: ResponseCache,
+    store: StoreDep,
+    cache: CacheDep,
     country: Annotated[
         str | None,
         Parameter(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, upper case; `XX` for worldwide only."),
@@ -226,8 +230,8 @@ def list_listings(
 )
 def list_country_listings(
     request: Request,
-    store: Store,
-    cache: ResponseCache,
+    store: StoreDep,
+    cache: CacheDep,
     code: CountryPath,
     kind: KindParam = None,
     topic: TopicParam = None,
@@ -255,8 +259,8 @@ def list_country_listings(
 )
 def get_listing(
     request: Request,
-    store: Store,
-    cache: ResponseCache,
+    store: StoreDep,
+    cache: CacheDep,
     listing_id: ListingIdPath,
     lang: LangParam = None,
     accept_language: AcceptLanguage = None,
@@ -285,7 +289,7 @@ def get_listing(
     tags=["countries"],
 )
 def list_countries(
-    request: Request, store: Store, cache: ResponseCache, lang: LangParam = None, accept_language: AcceptLanguage = None
+    request: Request, store: StoreDep, cache: CacheDep, lang: LangParam = None, accept_language: AcceptLanguage = None
 ) -> Response[Page]:
     preferences = _preferences(lang, accept_language)
     return _respond(request, store, cache, ("countries", preferences), lambda: build_countries(store, preferences))
@@ -301,8 +305,8 @@ def list_countries(
 )
 def get_country(
     request: Request,
-    store: Store,
-    cache: ResponseCache,
+    store: StoreDep,
+    cache: CacheDep,
     code: CountryPath,
     lang: LangParam = None,
     accept_language: AcceptLanguage = None,
@@ -327,7 +331,7 @@ def get_country(
     tags=["topics"],
 )
 def list_topics(
-    request: Request, store: Store, cache: ResponseCache, lang: LangParam = None, accept_language: AcceptLanguage = None
+    request: Request, store: StoreDep, cache: CacheDep, lang: LangParam = None, accept_language: AcceptLanguage = None
 ) -> Response[TopicPage]:
     preferences = _preferences(lang, accept_language)
     return _respond(request, store, cache, ("topics", preferences), lambda: build_topics(store, preferences))
@@ -351,9 +355,9 @@ def _ndjson(store: Store) -> tuple[bytes, dict[str, str]]:
 )
 def get_dataset(
     request: Request,
-    store: Store,
-    cache: ResponseCache,
-    accept: Annotated[str | None, Parameter(header="Accept", max_length=500)] = None,
+    store: StoreDep,
+    cache: CacheDep,
+    accept: Annotated[str | None, HeaderParameter(name="Accept", max_length=500)] = None,
 ) -> Response[DatasetInfo]:
     if accept and NDJSON in accept:
         return _respond(
@@ -375,7 +379,7 @@ def get_dataset(
     cache_control=None,
     tags=["operations"],
 )
-def healthz(store: Store) -> Response[Health]:
+def healthz(store: StoreDep) -> Response[Health]:
     health = Health(status="ok", revision=store.get_revision(), listings=store.count_active_listings())
     return Response(content=_encoder.encode(health), media_type=JSON, headers={"Cache-Control": "no-cache"})
 

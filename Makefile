@@ -1,0 +1,53 @@
+# Two commands on a fresh clone:  `make run`  and  `make test`.
+# Everything is installed from uv.lock into .venv; uv itself is pinned and bootstrapped
+# into .tools with the machine's python3, so nothing is needed beyond Python >= 3.11.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+DB ?= $(or $(ACTIONDIR_DB),actiondir.db)
+DATA ?= $(or $(ACTIONDIR_DATA),directory_data)
+DATA_FILES := $(shell find $(DATA) -type f 2>/dev/null)
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test import openapi bench clean
+
+run: $(VENV)/.installed $(DB)  ## serve the API on 127.0.0.1:8000 from the SQLite database
+	$(BIN)/actiondir serve --db $(DB)
+
+test: $(VENV)/.installed-test  ## run the whole test suite
+	$(BIN)/python -m pytest
+
+import: $(VENV)/.installed  ## (re)load directory_data/ into the database
+	$(BIN)/actiondir import --data $(DATA) --db $(DB)
+
+openapi: $(VENV)/.installed  ## regenerate the committed spec in openapi/v1.json
+	$(BIN)/actiondir openapi -o openapi/v1.json
+
+bench: $(VENV)/.installed-test $(DB)  ## print throughput and memory figures
+	$(BIN)/python benchmarks/bench.py --db $(DB)
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --locked --inexact --no-default-groups --python $(PYTHON)
+	touch $@
+
+$(VENV)/.installed-test: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --locked --inexact --group test --python $(PYTHON)
+	touch $@ $(VENV)/.installed
+
+# The database is rebuilt when it is missing or older than any data file.
+$(DB): $(VENV)/.installed $(DATA_FILES)
+	$(BIN)/actiondir import --data $(DATA) --db $(DB)
+	touch $(DB)
+
+clean:
+	rm -rf $(VENV) $(TOOLS) $(DB) $(DB)-wal $(DB)-shm

@@ -1,0 +1,70 @@
+"""Shared fixtures: real data folders, real SQLite files, the real app over HTTP (httpx)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from api.app import create_app
+from api.dataset import import_directory
+from api.settings import load_settings
+from api.store import ImportSummary, Store
+from factory import default_listings, write_dataset
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Deployment:
+    """A data folder, its database, and a way to change the data and re-import it."""
+
+    data: Path
+    db: Path
+
+    def reimport(self, listings: list[dict[str, Any]] | None = None, topics: list[dict[str, Any]] | None = None) -> ImportSummary:
+        write_dataset(self.data, listings, topics)
+        store = Store(self.db, create=True)
+        try:
+            return import_directory(self.data, store)
+        finally:
+            store.close()
+
+    def client(self, **settings: Any) -> TestClient:
+        return TestClient(create_app(load_settings(db=self.db, **settings)))
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Deployment:
+    """A fresh data folder with the default test listings, imported into a fresh SQLite file."""
+    dep = Deployment(data=tmp_path / "data", db=tmp_path / "test.db")
+    dep.reimport(default_listings())
+    return dep
+
+
+@pytest.fixture
+def client(deployment: Deployment) -> Iterator[TestClient]:
+    with deployment.client() as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def seed_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real seed dataset in directory_data/, imported once for the session."""
+    db = tmp_path_factory.mktemp("seed") / "seed.db"
+    store = Store(db, create=True)
+    try:
+        import_directory(REPO / "directory_data", store)
+    finally:
+        store.close()
+    return db
+
+
+@pytest.fixture(scope="session")
+def seed_client(seed_db: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(load_settings(db=seed_db))) as test_client:
+        yield test_client
