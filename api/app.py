@@ -14,6 +14,7 @@ from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.params import CookieParameter, HeaderParameter
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, Contact, License, Tag
 
@@ -47,7 +48,7 @@ def _allowed_query_names(handler: BaseRouteHandler) -> frozenset[str]:
         if name in dependencies or name in {"request", "state", "headers", "query", "cookies", "scope", "body", "data"}:
             continue
         kwarg = parameter.kwarg_definition
-        if kwarg is not None and (getattr(kwarg, "header", None) or getattr(kwarg, "cookie", None)):
+        if isinstance(kwarg, HeaderParameter | CookieParameter) or getattr(kwarg, "header", None):
             continue
         names.add(getattr(kwarg, "query", None) or name)
     return frozenset(names)
