@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
+from typing import Literal, get_args, get_origin
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
@@ -19,7 +20,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, Contact, License, Tag
 
 from api import __version__
-from api.openapi_spec import customize_schema
+from api.openapi_spec import customize_schema, serve_spec
 from api.caching import ConditionalGetMiddleware, ResponseCache
 from api.problems import FieldError, InvalidRequest, exception_handlers
 from api.routes.public import public_handlers
@@ -39,6 +40,19 @@ are RFC 9457 `application/problem+json`; unknown query parameters are errors.
 """
 
 
+def _is_optional_enum(annotation: object) -> bool:
+    args = get_args(annotation)
+    return type(None) in args and any(get_origin(arg) is Literal for arg in args)
+
+
+@lru_cache(maxsize=256)
+def _enum_query_names(handler: BaseRouteHandler) -> frozenset[str]:
+    """Optional enum parameters, whose value ``null`` msgspec's lax mode would read as absent."""
+    return frozenset(
+        name for name, p in handler.parsed_fn_signature.parameters.items() if _is_optional_enum(p.annotation)
+    )
+
+
 @lru_cache(maxsize=256)
 def _allowed_query_names(handler: BaseRouteHandler) -> frozenset[str]:
     """The query parameters a handler declares (path, header and injected ones excluded)."""
@@ -55,14 +69,26 @@ def _allowed_query_names(handler: BaseRouteHandler) -> frozenset[str]:
 
 
 def reject_unknown_query_parameters(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-    """Guard: a misspelt filter is an error, not a silently unfiltered answer."""
+    """Guard: a misspelt or repeated filter is an error, not a silently different answer."""
     allowed = _allowed_query_names(handler) - connection.path_params.keys()
-    unknown = [name for name in connection.query_params if name not in allowed]
-    if unknown:
-        hint = ", ".join(sorted(allowed)) or "none"
-        raise InvalidRequest(
-            [FieldError(in_="query", field=name, detail=f"unknown parameter (accepted: {hint})") for name in unknown]
-        )
+    hint = ", ".join(sorted(allowed)) or "none"
+    errors = [
+        FieldError(in_="query", field=name, detail=f"unknown parameter (accepted: {hint})")
+        for name in connection.query_params
+        if name not in allowed
+    ]
+    errors += [
+        FieldError(in_="query", field=name, detail="given more than once; every parameter takes one value")
+        for name, values in connection.query_params.dict().items()
+        if name in allowed and len(values) > 1
+    ]
+    errors += [
+        FieldError(in_="query", field=name, detail="'null' is not one of the accepted values; omit the parameter instead")
+        for name in _enum_query_names(handler)
+        if connection.query_params.get(name) == "null"
+    ]
+    if errors:
+        raise InvalidRequest(errors)
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Litestar:
@@ -71,24 +97,27 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     cache = ResponseCache(settings.response_cache_size)
     owned_store = store is None
 
+    opened: list[Store] = [] if store is None else [store]
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.store = store or Store(settings.db)
+        if not opened:
+            opened.append(Store(settings.db))
         try:
             yield
         finally:
-            if owned_store:
-                app.state.store.close()
+            if owned_store and opened:
+                opened.pop().close()
 
     def provide_store() -> Store:
-        return app.state.store
+        return opened[0]
 
     def provide_cache() -> ResponseCache:
         return cache
 
     cache_control = f"public, max-age={settings.max_age}, stale-while-revalidate={settings.stale_while_revalidate}"
     app = Litestar(
-        route_handlers=public_handlers,
+        route_handlers=[*public_handlers, serve_spec],
         dependencies={
             "store": Provide(provide_store, sync_to_thread=False),
             "cache": Provide(provide_cache, sync_to_thread=False),
@@ -109,8 +138,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             title="Action Directory API",
             version=__version__,
             description=API_DESCRIPTION,
-            path="/v1",
-            render_plugins=[JsonRenderPlugin(path="/openapi.json"), SwaggerRenderPlugin(path="/docs")],
+            # The docs UI lives under /v1/docs (its router adds a catch-all below its path);
+            # /v1/openapi.json is served by serve_spec, byte-identical to openapi/v1.json.
+            path="/v1/docs",
+            render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin(path="/openapi.json")],
             license=License(name="MIT (code); CC-BY-4.0 (data)", identifier="MIT"),
             contact=Contact(name="Action Directory"),
             tags=[

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from litestar import Litestar
+from litestar import Litestar, Request, Response, get
 from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIType, Schema
 
-__all__ = ["customize_schema", "render_spec"]
+__all__ = ["customize_schema", "render_spec", "serve_spec"]
 
 
 def _not_nullable(schema: Schema) -> None:
@@ -52,3 +52,12 @@ def render_spec(app: Litestar | None = None) -> str:
 
         app = create_app()
     return json.dumps(app.openapi_schema.to_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+@get("/v1/openapi.json", include_in_schema=False, sync_to_thread=False)
+def serve_spec(request: Request) -> Response[bytes]:
+    """The spec, byte for byte what ``actiondir openapi`` commits (rendered once per process)."""
+    state = request.app.state
+    if "openapi_bytes" not in state:
+        state.openapi_bytes = render_spec(request.app).encode()
+    return Response(content=state.openapi_bytes, media_type="application/vnd.oai.openapi+json")

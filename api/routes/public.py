@@ -9,7 +9,7 @@ run on the event loop (``sync_to_thread=False``): a hit costs one indexed SQLite
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, get
@@ -52,7 +52,7 @@ LangParam = Annotated[
 ]
 AcceptLanguage = Annotated[
     str | None,
-    HeaderParameter(name="Accept-Language", description="Used when `lang` is absent.", max_length=500),
+    HeaderParameter(name="Accept-Language", description="Used when `lang` is absent."),
 ]
 CountryPath = Annotated[
     str,
@@ -84,6 +84,9 @@ WorldwideParam = Annotated[
         "Ignored without a country."
     ),
 ]
+#: Every ISO 3166-1 alpha-2 code and XX, as an enum in the spec.
+CountryCode = Literal[tuple(sorted(ISO_COUNTRIES | {COUNTRY_WORLDWIDE}))]  # type: ignore[valid-type]
+
 ListingIdPath = Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 
 
@@ -150,7 +153,8 @@ def _listing_page(
 
     def build() -> ListingPage:
         if topic is not None and topic not in {t.id for t in store.list_topics()}:
-            raise InvalidRequest([FieldError(in_="query", field="topic", detail=f"unknown topic {topic!r}; see /v1/topics")])
+            # 404, not 400: the value is well-formed, but no such topic exists (today).
+            raise NotFoundException(detail=f"no topic {topic!r}; the taxonomy is at /v1/topics")
         try:
             return build_listing_page(
                 store,
@@ -169,12 +173,9 @@ def _listing_page(
     return _respond(request, store, cache, key, build)
 
 
-def _check_country(code: str, *, field_in: str) -> None:
+def _check_country(code: str) -> None:
     if code != COUNTRY_WORLDWIDE and code not in ISO_COUNTRIES:
-        detail = f"{code!r} is not an ISO 3166-1 alpha-2 country code"
-        if field_in == "path":
-            raise NotFoundException(detail=detail)
-        raise InvalidRequest([FieldError(in_="query", field="country", detail=detail)])
+        raise NotFoundException(detail=f"{code!r} is not an ISO 3166-1 alpha-2 country code")
 
 
 _LIST_DESCRIPTION = (
@@ -191,7 +192,7 @@ _LIST_DESCRIPTION = (
     sync_to_thread=False,
     summary="List listings",
     description=_LIST_DESCRIPTION,
-    responses=problem_responses(400),
+    responses=problem_responses(400, 404),
     tags=["listings"],
 )
 def list_listings(
@@ -199,8 +200,8 @@ def list_listings(
     store: StoreDep,
     cache: CacheDep,
     country: Annotated[
-        str | None,
-        Parameter(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, upper case; `XX` for worldwide only."),
+        CountryCode | None,  # type: ignore[valid-type]
+        Parameter(description="ISO 3166-1 alpha-2, upper case; `XX` for worldwide only."),
     ] = None,
     kind: KindParam = None,
     topic: TopicParam = None,
@@ -211,8 +212,6 @@ def list_listings(
     include_worldwide: WorldwideParam = True,
     accept_language: AcceptLanguage = None,
 ) -> Response[ListingPage]:
-    if country is not None:
-        _check_country(country, field_in="query")
     return _listing_page(
         request, store, cache, country=country, kind=kind, topic=topic, q=q, lang=lang, limit=limit,
         cursor=cursor, include_worldwide=include_worldwide, accept_language=accept_language,
@@ -242,7 +241,7 @@ def list_country_listings(
     include_worldwide: WorldwideParam = True,
     accept_language: AcceptLanguage = None,
 ) -> Response[ListingPage]:
-    _check_country(code, field_in="path")
+    _check_country(code)
     return _listing_page(
         request, store, cache, country=code, kind=kind, topic=topic, q=q, lang=lang, limit=limit,
         cursor=cursor, include_worldwide=include_worldwide, accept_language=accept_language,
@@ -357,7 +356,7 @@ def get_dataset(
     request: Request,
     store: StoreDep,
     cache: CacheDep,
-    accept: Annotated[str | None, HeaderParameter(name="Accept", max_length=500)] = None,
+    accept: Annotated[str | None, HeaderParameter(name="Accept", description="`application/x-ndjson` for one listing per line.")] = None,
 ) -> Response[DatasetInfo]:
     if accept and NDJSON in accept:
         return _respond(
@@ -376,7 +375,7 @@ def get_dataset(
     sync_to_thread=False,
     summary="Liveness",
     description="Answers 200 while the process can read its database, with the dataset revision it serves.",
-    cache_control=None,
+    responses=problem_responses(400),
     tags=["operations"],
 )
 def healthz(store: StoreDep) -> Response[Health]:
