@@ -160,7 +160,12 @@ class Store:
                 f"database {path} does not exist: run `actiondir import` to build it"
             )
         self.path = path
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except sqlite3.OperationalError as exc:
+            raise DatabaseNotReady(f"cannot open database {path}: {exc}") from None
         self.db = sqlite_utils.Database(conn)
         self.conn = conn
         conn.execute("pragma journal_mode = wal")
