@@ -19,7 +19,7 @@ from pathlib import Path
 
 import msgspec
 
-from api.models import Listing, Topic, TopicFile
+from api.models import LANGUAGE_TAG_PATTERN, Listing, Topic, TopicFile, Translation
 from api.store import ImportSummary, Store
 from api.validation import check_listing, check_topics
 
@@ -27,7 +27,10 @@ __all__ = ["DataProblem", "DatasetInvalid", "import_directory", "load_directory"
 
 LISTING_SUFFIXES = (".toml", ".json")
 _AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+_AT_KEY = re.compile(r"^(?P<message>.*?) - at `key` in `\$(?P<path>[^`]*)`$", re.S)
 _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]+)`$")
+_LANGUAGE_TAG = re.compile(LANGUAGE_TAG_PATTERN)
+_MISSING_FIELD = re.compile(r"^Object missing required field `(?P<name>[^`]+)`$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,25 +55,71 @@ class DatasetInvalid(Exception):
 
 def split_validation_error(error: msgspec.ValidationError) -> tuple[str, str]:
     """msgspec says ``Expected `int`, got `str` - at `$.a[0]```: return (``a[0]``, message)."""
-    match = _AT_PATH.match(str(error))
+    text = str(error)
+    key_match = _AT_KEY.match(text)
+    if key_match:  # a bad dict key, e.g. a translation keyed by "english"
+        return key_match["path"].lstrip("."), f"invalid key: {key_match['message']}"
+    match = _AT_PATH.match(text)
     assert match is not None
     message, path = match["message"], (match["path"] or "").lstrip(".")
     unknown = _UNKNOWN_FIELD.match(message)
     if unknown:
         path = f"{path}.{unknown['name']}" if path else unknown["name"]
         message = "unknown field (not part of the listing document)"
+    missing = _MISSING_FIELD.match(message)
+    if missing:
+        path = f"{path}.{missing['name']}" if path else missing["name"]
+        message = "required field is missing"
+    return path, message
+
+
+def _name_dict_entry(path: str, message: str, untyped: object) -> tuple[str, str]:
+    """msgspec writes a dict value's position as ``[...]``; find which key it was.
+
+    Each entry of the dict named before ``[...]`` is validated on its own, and the first that
+    fails names the key (``translations[...].title`` -> ``translations.pt-BR.title``).
+    """
+    head, _, rest = path.partition("[...]")
+    if not rest and not path.endswith("[...]"):
+        return path, message
+    if head != "translations" or not isinstance(untyped, dict):
+        return path, message
+    entries = untyped.get("translations")
+    if not isinstance(entries, dict):
+        return path, message
+    for key, value in entries.items():
+        try:
+            msgspec.convert(value, Translation, from_attributes=False)
+        except msgspec.ValidationError as exc:
+            inner_path, inner_message = split_validation_error(exc)
+            return ".".join(p for p in (head, str(key), inner_path) if p), inner_message
+    return path, message
+
+
+def _name_bad_key(path: str, message: str, untyped: object) -> tuple[str, str]:
+    """Say which key of a dict (a translation's language tag) is malformed."""
+    entries = untyped.get(path) if isinstance(untyped, dict) and "." not in path else None
+    if isinstance(entries, dict):
+        for key in entries:
+            if not (isinstance(key, str) and _LANGUAGE_TAG.match(key)):
+                return f"{path}.{key}", (
+                    f"invalid language tag {key!r}: use a BCP 47 tag in canonical case (en, pt-BR, zh-Hant)"
+                )
     return path, message
 
 
 def _decode(path: Path, kind: type) -> tuple[object | None, list[DataProblem]]:
     where = str(path)
+    decode = msgspec.json.decode if path.suffix == ".json" else msgspec.toml.decode
     try:
         raw = path.read_bytes()
-        if path.suffix == ".json":
-            return msgspec.json.decode(raw, type=kind), []
-        return msgspec.toml.decode(raw, type=kind), []
+        return decode(raw, type=kind), []
     except msgspec.ValidationError as exc:
         field, message = split_validation_error(exc)
+        if "[...]" in field:
+            field, message = _name_dict_entry(field, message, decode(raw))
+        elif message.startswith("invalid key"):
+            field, message = _name_bad_key(field, message, decode(raw))
         return None, [DataProblem(where, field, message)]
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         return None, [DataProblem(where, "", f"cannot parse the file: {exc}")]
@@ -96,7 +145,11 @@ def load_directory(
     topic_ids = {t.id for t in topics}
 
     listings_dir = data_dir / "listings"
-    files = sorted(p for p in listings_dir.glob("*") if p.suffix in LISTING_SUFFIXES) if listings_dir.is_dir() else []
+    files = (
+        sorted(p for p in listings_dir.glob("*") if p.suffix in LISTING_SUFFIXES and not p.name.startswith("."))
+        if listings_dir.is_dir()
+        else []
+    )
     if not files:
         problems.append(DataProblem(str(listings_dir), "", "no listing files (*.toml or *.json) found"))
     for stray in sorted(listings_dir.glob("*")) if listings_dir.is_dir() else []:
@@ -120,7 +173,8 @@ def load_directory(
             problems.append(DataProblem(where, "id", f"duplicate id {listing.id!r}, also in {first_file[listing.id]}"))
             continue
         first_file[listing.id] = path
-        checks = check_listing(listing, topic_ids) if topics else []
+        # Without a readable taxonomy, every other rule still runs: one pass of fixes is enough.
+        checks = check_listing(listing, topic_ids if topics else None)
         problems += [DataProblem(where, f, m) for f, m in checks]
         listings.append(listing)
     if problems:

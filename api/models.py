@@ -68,12 +68,14 @@ CountryCode = Annotated[
         examples=["RU"],
     ),
 ]
+#: language[-Script][-REGION] in canonical case.
+LANGUAGE_TAG_PATTERN = r"^[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?$"
 LanguageTag = Annotated[
     str,
     Meta(
         min_length=2,
         max_length=16,
-        pattern=r"^[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?$",
+        pattern=LANGUAGE_TAG_PATTERN,
         description="BCP 47 language tag in canonical case: language, optional script, "
         "optional region (`en`, `pt-BR`, `zh-Hant`, `es-419`).",
         examples=["pt-BR"],

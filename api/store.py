@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -131,13 +132,29 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_m1_initial,)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def fold(text: str) -> str:
+    """Text as the search index sees it: without diacritics in any script, without controls.
+
+    SQLite's ``remove_diacritics`` folds Latin letters only; decomposing in Python and dropping
+    combining marks also folds Cyrillic (ё -> е) and Greek (ή -> η), on both the indexed text and
+    the query, so they meet.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = "".join(
+        " " if unicodedata.category(ch) == "Cc" else ch
+        for ch in decomposed
+        if not unicodedata.combining(ch)
+    )
+    return unicodedata.normalize("NFC", kept)
+
+
 def fts_query(text: str) -> str | None:
     """Turn free text into a safe FTS5 query: every word must match, the last as a prefix.
 
     Each token is quoted, so FTS5 operators typed by a user (``OR``, ``NEAR``, ``*``, ``"``)
     are searched as words, never parsed as syntax.
     """
-    words = [w.replace('"', "") for w in text.split()]
+    words = [w.replace('"', "") for w in fold(text).split()]
     words = [w for w in words if w]
     if not words:
         return None
@@ -168,11 +185,18 @@ class Store:
             raise DatabaseNotReady(f"cannot open database {path}: {exc}") from None
         self.db = sqlite_utils.Database(conn)
         self.conn = conn
-        conn.execute("pragma journal_mode = wal")
-        conn.execute("pragma synchronous = full")
-        conn.execute("pragma foreign_keys = on")
-        conn.execute("pragma busy_timeout = 5000")
-        self._migrate(create=create)
+        try:
+            conn.execute("pragma busy_timeout = 5000")
+            conn.execute("pragma journal_mode = wal")
+            conn.execute("pragma synchronous = full")
+            conn.execute("pragma foreign_keys = on")
+            self._migrate(create=create)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise DatabaseNotReady(f"{path} is not a usable SQLite database ({exc}): delete it and run `actiondir import`") from None
+        except BaseException:
+            conn.close()
+            raise
 
     def close(self) -> None:
         self.conn.close()
@@ -188,7 +212,7 @@ class Store:
         if version > SCHEMA_VERSION:
             raise DatabaseNotReady(
                 f"database {self.path} has schema version {version}, newer than this release "
-                f"knows ({SCHEMA_VERSION}): upgrade the code or rebuild with `actiondir import`"
+                f"knows ({SCHEMA_VERSION}): run a newer release, or delete the file and run `actiondir import`"
             )
         if version == 0 and not create:
             raise DatabaseNotReady(f"database {self.path} is empty: run `actiondir import`")
@@ -324,7 +348,7 @@ class Store:
             old_topics = self.list_topics()
             topics_changed = old_topics != topics
             if topics_changed:
-                self._write_topics(topics)
+                self._upsert_topics(topics)
             current = {
                 row[0]: (row[1], row[2], row[3])
                 for row in self.conn.execute("select id, document, revision, status from listings")
@@ -347,6 +371,8 @@ class Store:
                 if listing_id not in incoming and status != "retired":
                     self._retire_listing(listing_id, document, revision + 1, now)
                     retired += 1
+            if topics_changed:  # only now: no listing refers to a removed topic any more
+                self._remove_topics_except([t.id for t in topics])
             if created or updated or retired or topics_changed:
                 self.conn.execute(
                     "update meta set value = cast(value as integer) + 1 where key = 'revision'"
@@ -354,11 +380,10 @@ class Store:
             revision = self.get_revision()
         return ImportSummary(created, updated, retired, unchanged, topics_changed, revision)
 
-    def _write_topics(self, topics: list[Topic]) -> None:
-        keep = [t.id for t in topics]
-        self.conn.execute(
-            f"delete from topics where id not in ({', '.join('?' * len(keep))})", keep
-        )
+    def _remove_topics_except(self, keep: list[str]) -> None:
+        self.conn.execute(f"delete from topics where id not in ({', '.join('?' * len(keep))})", keep)
+
+    def _upsert_topics(self, topics: list[Topic]) -> None:
         self.db["topics"].upsert_all(
             (
                 {"id": t.id, "position": i, "labels": json.dumps(t.labels, ensure_ascii=False)}
@@ -396,7 +421,7 @@ class Store:
         self.conn.execute("delete from listing_text where listing_id = ?", (listing.id,))
         self.conn.executemany(
             "insert into listing_text (listing_id, lang, title, summary) values (?, ?, ?, ?)",
-            [(listing.id, lang, t.title, t.summary) for lang, t in listing.translations.items()],
+            [(listing.id, lang, fold(t.title), fold(t.summary)) for lang, t in listing.translations.items()],
         )
         self._add_revision(listing.id, revision, action, document, stamp)
 
@@ -406,7 +431,9 @@ class Store:
             "update listings set status = 'retired', revision = ?, updated_at = ? where id = ?",
             (revision, stamp, listing_id),
         )
-        self.conn.execute("delete from listing_text where listing_id = ?", (listing_id,))
+        # A retired listing leaves every index: filters, search, and the taxonomy's references.
+        for table in ("listing_text", "listing_countries", "listing_topics"):
+            self.conn.execute(f"delete from {table} where listing_id = ?", (listing_id,))  # noqa: S608 - fixed names
         self._add_revision(listing_id, revision, "retire", document, stamp)
 
     def _add_revision(self, listing_id: str, revision: int, action: str, document: str, stamp: str) -> None:

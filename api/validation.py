@@ -69,8 +69,12 @@ def check_language(field: str, tag: str) -> list[FieldProblem]:
     return []
 
 
-def check_listing(listing: Listing, topic_ids: set[str]) -> list[FieldProblem]:
-    """Every rule a structurally valid listing must also pass."""
+def check_listing(listing: Listing, topic_ids: set[str] | None) -> list[FieldProblem]:
+    """Every rule a structurally valid listing must also pass.
+
+    ``topic_ids`` is the taxonomy; None skips the topic check (the taxonomy itself is broken
+    and reported on its own).
+    """
     problems: list[FieldProblem] = []
     problems += check_url("url", listing.url)
 
@@ -86,7 +90,7 @@ def check_listing(listing: Listing, topic_ids: set[str]) -> list[FieldProblem]:
             problems.append((name, f"{value!r} is listed twice"))
 
     for i, topic in enumerate(listing.topics):
-        if topic not in topic_ids:
+        if topic_ids is not None and topic not in topic_ids:
             problems.append((f"topics[{i}]", f"unknown topic {topic!r}; topics are defined in topics.toml"))
     for i, tag in enumerate(listing.languages):
         problems += check_language(f"languages[{i}]", tag)
@@ -99,7 +103,8 @@ def check_listing(listing: Listing, topic_ids: set[str]) -> list[FieldProblem]:
 
     for block in _KIND_BLOCKS:
         if block != listing.kind and getattr(listing, block) is not None:
-            problems.append((block, f"a {listing.kind} listing cannot have a {block} block"))
+            article = "an" if listing.kind[0] in "aeiou" else "a"
+            problems.append((block, f"{article} {listing.kind} listing cannot have a {block} block"))
     if listing.petition is not None and listing.petition.target is not None:
         problems += check_text("petition.target", listing.petition.target)
     if listing.donation is not None and listing.donation.purpose is not None:
@@ -107,6 +112,8 @@ def check_listing(listing: Listing, topic_ids: set[str]) -> list[FieldProblem]:
     if listing.organization is not None:
         for i, contact in enumerate(listing.organization.contacts):
             problems += check_text(f"organization.contacts[{i}].value", contact.value)
+            if contact.note is not None:
+                problems += check_text(f"organization.contacts[{i}].note", contact.note)
             if contact.channel == "web":
                 problems += check_url(f"organization.contacts[{i}].value", contact.value)
 

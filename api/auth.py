@@ -1,0 +1,112 @@
+"""Bearer tokens, roles and the guards that enforce them.
+
+Why this shape:
+
+- A token is 32 random bytes, shown once. Only its SHA-256 is stored: tokens are high-entropy,
+  so a fast hash is enough (no password stretching needed), and a stolen database does not
+  reveal usable tokens. The hash is looked up by index, then compared with
+  ``hmac.compare_digest`` so the comparison takes the same time whatever matches.
+- Roles are ordered, curator < reviewer < admin: a guard asks for the least role it needs.
+- A person is identified by the token's *name*: two tokens with the same name are the same
+  person, so the four-eyes rule cannot be dodged by minting a second token.
+- Every failure is a problem+json: 401 (with ``WWW-Authenticate: Bearer``) for a missing,
+  unknown, revoked or expired token; 403 for a known token whose role is too low.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Literal
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+__all__ = [
+    "ROLES",
+    "Identity",
+    "Role",
+    "generate_token",
+    "hash_token",
+    "identity_from_headers",
+    "requires",
+]
+
+Role = Literal["curator", "reviewer", "admin"]
+ROLES: tuple[Role, ...] = ("curator", "reviewer", "admin")
+TOKEN_PREFIX = "ad_"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who is acting: the token's row id, its name (the person) and role."""
+
+    token_id: int
+    name: str
+    role: Role
+
+    def at_least(self, role: Role) -> bool:
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+def generate_token() -> str:
+    """A new bearer token: a recognizable prefix and 256 random bits."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def tokens_equal(stored_hash: str, token: str) -> bool:
+    return hmac.compare_digest(stored_hash, hash_token(token))
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    return credentials.strip()
+
+
+def _unauthorized(detail: str) -> NotAuthorizedException:
+    return NotAuthorizedException(detail=detail, headers={"WWW-Authenticate": 'Bearer realm="actiondir"'})
+
+
+def identity_from_headers(store, authorization: str | None, *, now: dt.datetime | None = None) -> Identity:
+    """The identity behind an ``Authorization: Bearer`` header, or a 401."""
+    token = bearer_token(authorization)
+    if token is None:
+        raise _unauthorized("this endpoint needs a token: send `Authorization: Bearer <token>`")
+    row = store.get_token_by_hash(hash_token(token))
+    if row is None or not tokens_equal(row.hash, token):
+        raise _unauthorized("unknown token")
+    now = now or dt.datetime.now(dt.UTC)
+    if row.revoked_at is not None:
+        raise _unauthorized("this token was revoked; ask an admin for a new one")
+    if row.expires_at is not None and row.expires_at <= now:
+        raise _unauthorized("this token has expired; ask an admin for a new one")
+    store.touch_token(row.id, now)
+    return Identity(token_id=row.id, name=row.name, role=row.role)
+
+
+def requires(role: Role):
+    """A litestar guard: the request's identity must have at least ``role``."""
+
+    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        identity = connection.scope.get("actiondir_identity")  # type: ignore[typeddict-item]
+        if identity is None:
+            store = connection.app.state.store_provider()
+            identity = identity_from_headers(store, connection.headers.get("authorization"))
+            connection.scope["actiondir_identity"] = identity  # type: ignore[typeddict-unknown-key]
+        if not identity.at_least(role):
+            raise PermissionDeniedException(detail=f"this needs the {role} role; your token is a {identity.role}")
+
+    guard.__name__ = f"requires_{role}"
+    return guard
