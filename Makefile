@@ -30,7 +30,8 @@ openapi: $(VENV)/.installed  ## regenerate the committed spec in openapi/v1.json
 	$(BIN)/actiondir openapi -o openapi/v1.json
 
 bench: $(VENV)/.installed-test $(DB)  ## print throughput and memory figures
-	$(BIN)/python benchmarks/bench.py --db $(DB)
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk) || echo "wrk unavailable: bench.py falls back to an httpx load loop"
+	$(BIN)/python benchmarks/bench.py --db $(DB) --data $(DATA)
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)

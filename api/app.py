@@ -7,22 +7,29 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Literal, get_args, get_origin
 
-from litestar import Litestar
+from http import HTTPStatus
+
+from litestar import Litestar, Request, Response
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.config.compression import CompressionConfig
 from litestar.config.cors import CORSConfig
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
+from litestar.middleware.compression import CompressionMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.params import CookieParameter, HeaderParameter
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, Contact, License, Tag
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, Contact, License, SecurityScheme, Tag
 
 from api import __version__
-from api.openapi_spec import customize_schema, serve_spec
+from api.openapi_spec import SpecRenderPlugin, customize_schema, serve_spec
 from api.caching import ConditionalGetMiddleware, ResponseCache
-from api.problems import FieldError, InvalidRequest, exception_handlers
+from api.auth import Identity
+from api.curation import CurationError, SubmissionInvalid
+from api.problems import FieldError, InvalidRequest, Problem, exception_handlers, handle_http_exception, problem_response
+from api.routes.curation import curation_handlers
 from api.routes.public import public_handlers
 from api.settings import Settings, load_settings
 from api.store import Store
@@ -91,6 +98,52 @@ def reject_unknown_query_parameters(connection: ASGIConnection, handler: BaseRou
         raise InvalidRequest(errors)
 
 
+def provide_identity(request: Request) -> Identity:
+    """The identity a role guard established for this request."""
+    return request.scope["actiondir_identity"]  # type: ignore[typeddict-item]
+
+
+def handle_curation_error(request: Request, exc: CurationError) -> Response:
+    """Curation rule failures as problems (409s carry the listing's current revision)."""
+    status = exc.status
+    if isinstance(exc, SubmissionInvalid):
+        return handle_http_exception(request, InvalidRequest(exc.errors))
+    problem = Problem(
+        type="about:blank",
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=exc.detail,
+        current_revision=exc.extra.get("current_revision"),
+    )
+    return problem_response(request, problem)
+
+
+def _is_report(request: Request) -> bool:
+    return request.method == "POST" and request.url.path.endswith("/reports")
+
+
+class ActionDirectory(Litestar):
+    """The litestar app, answering HEAD for every GET route (RFC 9110 §9.3.2).
+
+    Routing happens before any litestar middleware, so this sits at the ASGI entry: a HEAD
+    is routed and handled as the GET (with its ETag, 304 and headers), and the body dropped.
+    """
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[override]
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await super().__call__(scope, receive, send)
+            return
+
+        async def headers_only(message) -> None:  # type: ignore[no-untyped-def]
+            if message["type"] == "http.response.body":
+                if message.get("more_body"):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        await super().__call__({**scope, "method": "GET"}, receive, headers_only)
+
+
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Litestar:
     """Build the app. Pass ``store`` to share an open database (tests); else it opens ``settings.db``."""
     settings = settings or load_settings()
@@ -116,24 +169,35 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         return cache
 
     cache_control = f"public, max-age={settings.max_age}, stale-while-revalidate={settings.stale_while_revalidate}"
-    app = Litestar(
-        route_handlers=[*public_handlers, serve_spec],
+    app = ActionDirectory(
+        route_handlers=[*public_handlers, *curation_handlers, serve_spec],
         dependencies={
             "store": Provide(provide_store, sync_to_thread=False),
             "cache": Provide(provide_cache, sync_to_thread=False),
+            "identity": Provide(provide_identity, sync_to_thread=False),
         },
         guards=[reject_unknown_query_parameters],
-        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        exception_handlers={**exception_handlers, CurationError: handle_curation_error},  # type: ignore[dict-item]
         lifespan=[lifespan],
-        middleware=[DefineMiddleware(ConditionalGetMiddleware, cache_control=cache_control)],
+        # Earlier is outer: compression wraps the conditional-GET layer, so ETags are derived
+        # from the uncompressed body (gzip stamps the time into its header).
+        middleware=[
+            DefineMiddleware(
+                CompressionMiddleware,
+                config=CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6),
+            ),
+            DefineMiddleware(ConditionalGetMiddleware, cache_control=cache_control),
+            RateLimitConfig(
+                rate_limit=("minute", settings.reports_per_minute), check_throttle_handler=_is_report
+            ).middleware,
+        ],
         cors_config=CORSConfig(
             allow_origins=["*"],
-            allow_methods=["GET", "HEAD", "OPTIONS"],
-            allow_headers=["Accept", "Accept-Language", "If-None-Match", "Content-Type"],
+            allow_methods=["GET", "HEAD", "OPTIONS", "POST"],
+            allow_headers=["Accept", "Accept-Language", "If-None-Match", "Content-Type", "Authorization"],
             expose_headers=["ETag", "Content-Language", "X-Dataset-Revision"],
             max_age=86400,
         ),
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6),
         openapi_config=OpenAPIConfig(
             title="Action Directory API",
             version=__version__,
@@ -141,7 +205,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             # The docs UI lives under /v1/docs (its router adds a catch-all below its path);
             # /v1/openapi.json is served by serve_spec, byte-identical to openapi/v1.json.
             path="/v1/docs",
-            render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin(path="/openapi.json")],
+            render_plugins=[SwaggerRenderPlugin(path="/"), SpecRenderPlugin(path="/openapi.json")],
             license=License(name="MIT (code); CC-BY-4.0 (data)", identifier="MIT"),
             contact=Contact(name="Action Directory"),
             tags=[
@@ -150,12 +214,24 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                 Tag(name="topics", description="The curated taxonomy."),
                 Tag(name="dataset", description="Everything at once, for mirrors."),
                 Tag(name="operations", description="For load balancers and monitors."),
+                Tag(name="curation", description="Propose changes; a second person reviews them."),
+                Tag(name="reports", description="Anyone reports a problem; reviewers resolve it."),
+                Tag(name="tokens", description="Admins manage curators' and reviewers' tokens."),
             ],
-            components=Components(),
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="A token from `actiondir token create` (or POST /v1/tokens).",
+                    )
+                }
+            ),
             use_handler_docstrings=False,
         ),
         debug=False,
     )
+    app.state.store_provider = provide_store
     app.state.settings = settings
     app.state.cache = cache
     customize_schema(app.openapi_schema)

@@ -82,14 +82,14 @@ def _etag_matches(if_none_match: str, etag: str) -> bool:
 
 
 class ConditionalGetMiddleware:
-    """ETag, Cache-Control and 304 for every successful GET or HEAD."""
+    """ETag, Cache-Control and 304 for every successful GET."""
 
     def __init__(self, app: ASGIApp, *, cache_control: str) -> None:
         self.app = app
         self.cache_control = cache_control.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
         if_none_match = None

@@ -23,10 +23,15 @@ from api.models import (
     ListingView,
     LinkCheck,
     Page,
+    Change,
+    ChangePage,
+    ListingRevision,
+    ListingRevisionPage,
     Topic,
     TopicPage,
     TopicView,
 )
+from api.curation import diff_documents
 from api.store import ListingRow, Store
 
 __all__ = [
@@ -73,14 +78,19 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
     return worldwide, listing_id
 
 
-def _topic_labels(topics: list[Topic], preferences: tuple[str, ...]) -> dict[str, str]:
-    return {t.id: t.labels[best_language(list(t.labels), preferences)] for t in topics}
+def _topic_labels(topics: list[Topic], preferences: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    """Each topic's label in the best language it has, with that language."""
+    labels = {}
+    for topic in topics:
+        lang = best_language(list(topic.labels), preferences)
+        labels[topic.id] = (topic.labels[lang], lang)
+    return labels
 
 
 def listing_view(
     row: ListingRow,
     preferences: tuple[str, ...],
-    topic_labels: dict[str, str],
+    topic_labels: dict[str, tuple[str, str]],
     ui_lang: str,
 ) -> ListingView:
     doc = row.document
@@ -107,7 +117,8 @@ def listing_view(
             lang=ui_lang,
             countries={c: country_name(c, ui_lang) for c in doc.countries},
             languages={t: language_name(t, ui_lang) for t in doc.languages},
-            topics={t: topic_labels.get(t, t) for t in doc.topics},
+            topics={t: topic_labels.get(t, (t, ui_lang))[0] for t in doc.topics},
+            topic_langs={t: topic_labels.get(t, (t, ui_lang))[1] for t in doc.topics},
         ),
         petition=doc.petition,
         donation=doc.donation,
@@ -208,4 +219,57 @@ def build_dataset(store: Store, revision: int) -> DatasetInfo:
         license=DATA_LICENSE,
         topics=store.list_topics(),
         listings=dataset_items(store),
+    )
+
+
+def build_revisions(store: Store, listing_id: str) -> ListingRevisionPage | None:
+    rows = store.list_listing_revisions(listing_id)
+    if not rows:
+        return None
+    data = []
+    previous = None
+    for row in rows:
+        changed = [] if row.action == "retire" else [c.field for c in diff_documents(previous, row.document)]
+        data.append(
+            ListingRevision(revision=row.revision, action=row.action, at=row.created_at, changed=changed, listing=row.document)  # type: ignore[arg-type]
+        )
+        previous = row.document
+    return ListingRevisionPage(data=data)
+
+
+_FEED_PREFIX = "s1."
+
+
+def _decode_since(since: str | None) -> int:
+    if since is None:
+        return 0
+    try:
+        if not since.startswith(_FEED_PREFIX):
+            raise ValueError
+        seq = int(since[len(_FEED_PREFIX) :])
+        if seq < 0:
+            raise ValueError
+        return seq
+    except ValueError:
+        raise CursorInvalid("not a cursor from this API; pass next_cursor back unchanged") from None
+
+
+def build_changes(store: Store, *, since: str | None, limit: int) -> ChangePage:
+    after = _decode_since(since)
+    rows = store.list_changes(after_seq=after, limit=limit)
+    last = rows[-1].seq if rows else after
+    return ChangePage(
+        data=[
+            Change(
+                seq=r.seq,
+                listing_id=r.listing_id,
+                revision=r.revision,
+                action=r.action,  # type: ignore[arg-type]
+                at=r.created_at,
+                listing=None if r.action == "retire" else r.document,
+            )
+            for r in rows
+        ],
+        next_cursor=f"{_FEED_PREFIX}{last}",
+        dataset_revision=store.get_revision(),
     )

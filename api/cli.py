@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -111,6 +112,118 @@ def serve(host: str | None, port: int | None, db: Path | None, workers: int | No
         workers=settings.workers,
         log_access=False,
     ).serve()
+
+
+def _open_store(db: Path | None, *, create: bool = False):
+    from api.store import DatabaseNotReady, Store  # noqa: PLC0415
+
+    settings = load_settings(db=db)
+    try:
+        return Store(settings.db, create=create)
+    except DatabaseNotReady as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help=_help("db"))
+
+
+@cli.group()
+def token() -> None:
+    """Manage curators', reviewers' and admins' bearer tokens (stored hashed)."""
+
+
+@token.command(name="create")
+@click.option("--name", required=True, help="Who the token is for (one person; their tokens share it).")
+@click.option("--role", required=True, type=click.Choice(["curator", "reviewer", "admin"]), help="What it may do.")
+@click.option("--expires-in-days", type=click.IntRange(1, 3650), help="Expire after this many days (default: never).")
+@db_option
+def token_create(name: str, role: str, expires_in_days: int | None, db: Path | None) -> None:
+    """Create a token and print it once; the last line of output is the token alone.
+
+    \b
+    Example:
+        actiondir token create --name "Ana Souza" --role reviewer --expires-in-days 180
+    """
+    from api.routes.curation import create_token  # noqa: PLC0415
+
+    store = _open_store(db)
+    try:
+        secret, row = create_token(store, name=name, role=role, expires_in_days=expires_in_days, actor="cli")
+    finally:
+        store.close()
+    expiry = row.expires_at.isoformat() if row.expires_at else "never"
+    click.echo(f"token {row.id} for {row.name!r}, role {row.role}, expires {expiry}.", err=True)
+    click.echo("Store it now: it is shown only once (only its hash is kept).", err=True)
+    click.echo(secret)
+
+
+@token.command(name="list")
+@db_option
+def token_list(db: Path | None) -> None:
+    """List tokens (never their secrets).
+
+    \b
+    Example:
+        actiondir token list
+    """
+    store = _open_store(db)
+    try:
+        rows = store.list_tokens()
+    finally:
+        store.close()
+    click.echo(f"{'id':>4}  {'role':<8}  {'state':<8}  {'last used':<20}  name")
+    now = dt.datetime.now(dt.UTC)
+    for row in rows:
+        state = "revoked" if row.revoked_at else "expired" if row.expires_at and row.expires_at <= now else "active"
+        used = row.last_used_at.isoformat() if row.last_used_at else "never"
+        click.echo(f"{row.id:>4}  {row.role:<8}  {state:<8}  {used:<20}  {row.name}")
+
+
+@token.command(name="revoke")
+@click.argument("token_id", type=int)
+@db_option
+def token_revoke(token_id: int, db: Path | None) -> None:
+    """Revoke a token by its id (see `token list`); it answers 401 from then on.
+
+    \b
+    Example:
+        actiondir token revoke 3
+    """
+    from api.curation import CurationError  # noqa: PLC0415
+    from api.routes.curation import revoke_token  # noqa: PLC0415
+
+    store = _open_store(db)
+    try:
+        row = revoke_token(store, token_id, actor="cli")
+    except CurationError as exc:
+        raise click.ClickException(exc.detail) from None
+    finally:
+        store.close()
+    click.echo(f"revoked token {row.id} ({row.name})")
+
+
+@cli.command()
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path), help=_help("data"))
+@db_option
+def export(data: Path | None, db: Path | None) -> None:
+    """Write the current dataset back to directory_data/ in the format import reads.
+
+    Listings that are no longer current (retired) lose their file; import then export then
+    import gives a byte-identical folder and the same dataset.
+
+    \b
+    Example:
+        actiondir export --data directory_data
+    """
+    from api.dataset import export_directory  # noqa: PLC0415
+
+    settings = load_settings(data=data, db=db)
+    store = _open_store(db)
+    try:
+        summary = export_directory(store, settings.data)
+    finally:
+        store.close()
+    click.echo(f"{settings.data}: {summary.written} written, {summary.unchanged} unchanged, {summary.removed} removed")
 
 
 @cli.command()

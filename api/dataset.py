@@ -192,3 +192,50 @@ def import_directory(
     """Validate ``data_dir`` completely, then make the store equal to it in one transaction."""
     listings, topics = load_directory(data_dir, on_file=on_file)
     return store.replace_dataset(listings, topics, progress=on_listing)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSummary:
+    written: int
+    unchanged: int
+    removed: int
+
+
+def _write_if_changed(path: Path, content: bytes) -> bool:
+    """Write atomically (temp file, then rename), and only when the bytes differ."""
+    if path.exists() and path.read_bytes() == content:
+        return False
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(content)
+    temporary.replace(path)
+    return True
+
+
+def export_directory(store: Store, data_dir: Path) -> ExportSummary:
+    """Write the store's current dataset as ``topics.toml`` and ``listings/<id>.toml``.
+
+    Canonical form: msgspec's TOML encoding of the same structs import reads, so export is
+    deterministic and import -> export -> import -> export gives identical bytes. Files of
+    listings that are not current (retired, or never imported) are removed, ``.json`` ones too.
+    """
+    listings_dir = data_dir / "listings"
+    listings_dir.mkdir(parents=True, exist_ok=True)
+    written = unchanged = removed = 0
+    topics = TopicFile(topic=store.list_topics())
+    if _write_if_changed(data_dir / "topics.toml", msgspec.toml.encode(topics)):
+        written += 1
+    else:
+        unchanged += 1
+    keep: set[str] = set()
+    for row in store.iter_listings(statuses=("active", "closed")):
+        name = f"{row.id}.toml"
+        keep.add(name)
+        if _write_if_changed(listings_dir / name, msgspec.toml.encode(row.document)):
+            written += 1
+        else:
+            unchanged += 1
+    for path in listings_dir.iterdir():
+        if path.suffix in LISTING_SUFFIXES and path.name not in keep:
+            path.unlink()
+            removed += 1
+    return ExportSummary(written, unchanged, removed)

@@ -5,8 +5,8 @@ Negotiation, in order (documented in the README):
 1. ``?lang=`` wins: it is the only preference. Otherwise ``Accept-Language``, by ``q``.
 2. For each preference in turn: an exact match (``pt-BR`` = ``pt-BR``), then a match on the
    language alone (``pt-BR`` takes ``pt`` or ``pt-PT``; ``pt`` takes ``pt-BR``).
-3. Nothing matched: English if the text exists in English, else the first language the
-   text was written in.
+3. Nothing matched: English (``en``, else any regional English) if the text exists in
+   English, else the first language the text was written in.
 
 Every response says which language each text is in (``lang``), so a partner can mark it up
 with the right ``lang`` attribute.
@@ -108,8 +108,9 @@ def best_language(available: tuple[str, ...] | list[str], preferences: tuple[str
         same_language = [tag for tag in available if _primary(tag) == base]
         if same_language:
             return base if base in same_language else same_language[0]
-    if DEFAULT_LANGUAGE in available:
-        return DEFAULT_LANGUAGE
+    english = [tag for tag in available if _primary(tag) == DEFAULT_LANGUAGE]
+    if english:
+        return DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in english else english[0]
     return available[0]
 
 

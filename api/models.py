@@ -8,7 +8,8 @@ live in the types so they show up in the OpenAPI schema too; rules a type cannot
 Policy for every struct (see msgspec's ``docs/structs.rst``):
 
 - ``forbid_unknown_fields=True``: a misspelt field is an error, never silently dropped;
-- ``kw_only=True``: required and optional fields can be declared in any order;
+- ``kw_only=True``: required and optional fields can be declared in any order (msgspec does
+  not inherit this option, so every subclass repeats it);
 - ``omit_defaults=True``: optional blocks that are absent stay absent when encoded, so an
   export writes back what the curator wrote.
 """
@@ -120,14 +121,14 @@ class Base(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defaul
 # --- The listing document (one shape for every write path) ---------------------------------
 
 
-class Translation(Base):
+class Translation(Base, kw_only=True):
     """A listing's title and summary in one language. Plain text, never HTML."""
 
     title: Title
     summary: Summary
 
 
-class PetitionBlock(Base):
+class PetitionBlock(Base, kw_only=True):
     """What only a petition has."""
 
     target: ShortText | None = None
@@ -136,7 +137,7 @@ class PetitionBlock(Base):
     """Last day it collects signatures, when the organizer publishes one."""
 
 
-class DonationBlock(Base):
+class DonationBlock(Base, kw_only=True):
     """What only a donation link has."""
 
     currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")] | None = None
@@ -144,7 +145,7 @@ class DonationBlock(Base):
     """What the money does, in plain English."""
 
 
-class Contact(Base):
+class Contact(Base, kw_only=True):
     """One published way to reach an organization."""
 
     channel: ContactChannel
@@ -152,14 +153,14 @@ class Contact(Base):
     note: ShortText | None = None
 
 
-class OrganizationBlock(Base):
+class OrganizationBlock(Base, kw_only=True):
     """What only an organization has."""
 
     services: list[Service] = []
     contacts: list[Contact] = []
 
 
-class Verification(Base):
+class Verification(Base, kw_only=True):
     """When a curator last checked the listing against its sources, and when to look again."""
 
     verified_at: dt.date
@@ -167,7 +168,7 @@ class Verification(Base):
     sources: Annotated[list[HttpsUrl], Meta(min_length=1, max_length=20)]
 
 
-class Listing(Base):
+class Listing(Base, kw_only=True):
     """The listing document: what curators write and the importer reads."""
 
     id: Slug
@@ -184,14 +185,14 @@ class Listing(Base):
     organization: OrganizationBlock | None = None
 
 
-class Topic(Base):
+class Topic(Base, kw_only=True):
     """One entry of the curated topic taxonomy (``directory_data/topics.toml``)."""
 
     id: Slug
     labels: Annotated[dict[LanguageTag, Title], Meta(min_length=1)]
 
 
-class TopicFile(Base):
+class TopicFile(Base, kw_only=True):
     """The whole ``topics.toml`` file."""
 
     topic: Annotated[list[Topic], Meta(min_length=1)]
@@ -200,7 +201,7 @@ class TopicFile(Base):
 # --- Response shapes -------------------------------------------------------------------------
 
 
-class LinkCheck(Base):
+class LinkCheck(Base, kw_only=True):
     """The latest automated check of `url`; `unchecked` until the link checker has run."""
 
     status: Literal["unchecked", "ok", "redirected", "broken", "unreachable"] = "unchecked"
@@ -216,6 +217,8 @@ class ListingLabels(msgspec.Struct, kw_only=True):
     languages: dict[str, str]
     topics: dict[str, str]
     """Topic labels, each in the best language the taxonomy has for the request."""
+    topic_langs: dict[str, str]
+    """The language of each topic label (it can differ from `lang` when the taxonomy lacks one)."""
 
 
 class ListingView(msgspec.Struct, kw_only=True):
@@ -323,3 +326,191 @@ class Health(msgspec.Struct, kw_only=True):
     status: Literal["ok"]
     revision: int
     listings: int
+
+
+# --- Curation: request and response shapes -----------------------------------------------------
+
+Note = Annotated[str, Meta(min_length=1, max_length=2000, description="Plain text.")]
+Role = Literal["curator", "reviewer", "admin"]
+
+
+BaseRevision = Annotated[int, Meta(ge=1, description="The listing revision this change was made from.")]
+Sources = Annotated[list[HttpsUrl], Meta(min_length=1, max_length=20, description="Where the change can be checked.")]
+
+
+class CreateSubmission(Base, kw_only=True, tag_field="action", tag="create"):
+    """Propose a new listing."""
+
+    listing: Listing
+    note: Note
+    sources: Sources
+
+
+class UpdateSubmission(Base, kw_only=True, tag_field="action", tag="update"):
+    """Propose a listing's new content: the whole document as it should become."""
+
+    listing_id: Slug
+    base_revision: BaseRevision
+    listing: Listing
+    note: Note
+    sources: Sources
+
+
+class RetireSubmission(Base, kw_only=True, tag_field="action", tag="retire"):
+    """Propose taking a listing down (it stays in the history and the feed)."""
+
+    listing_id: Slug
+    base_revision: BaseRevision
+    note: Note
+    sources: Sources
+
+
+#: A submission's body, told apart by its ``action``.
+SubmissionCreate = CreateSubmission | UpdateSubmission | RetireSubmission
+
+
+class FieldChange(msgspec.Struct, kw_only=True):
+    """One field that a submission changes, as a dotted path into the listing document."""
+
+    field: str
+    before: Annotated[object, Meta(extra_json_schema={"description": "The value now (null if absent)."})] = None
+    after: Annotated[object, Meta(extra_json_schema={"description": "The proposed value (null if removed)."})] = None
+
+
+class Decision(msgspec.Struct, kw_only=True):
+    """A reviewer's decision on a submission."""
+
+    decision: Literal["approve", "reject"]
+    reason: str
+    decided_at: dt.datetime
+    decided_by: str | None = None
+    """The reviewer's token name; shown to reviewers only."""
+    applied_revision: int | None = None
+    """The listing revision the approval created."""
+
+
+class Submission(msgspec.Struct, kw_only=True):
+    """A submission as curators and reviewers see it."""
+
+    id: int
+    action: Literal["create", "update", "retire"]
+    listing_id: str
+    base_revision: int | None
+    status: Literal["pending", "approved", "rejected"]
+    note: str
+    sources: list[str]
+    submitted_at: dt.datetime
+    mine: bool
+    """True when the token asking belongs to the person who submitted it."""
+    submitted_by: str | None = None
+    """The submitter's token name; shown to reviewers only."""
+    listing: Listing | None = None
+    decision: Decision | None = None
+    current_revision: int | None = None
+    """The listing's revision now (null if it does not exist); compare with base_revision."""
+    diff: list[FieldChange] | None = None
+    """Field-by-field changes against the current revision (single-submission view only)."""
+
+
+class SubmissionPage(msgspec.Struct, kw_only=True):
+    data: list[Submission]
+    next_cursor: str | None
+
+
+class DecisionCreate(Base, kw_only=True):
+    decision: Literal["approve", "reject"]
+    reason: Note
+
+
+class ListingRevision(msgspec.Struct, kw_only=True):
+    """One accepted change of a listing: what changed and when (never who)."""
+
+    revision: int
+    action: Literal["create", "update", "retire"]
+    at: dt.datetime
+    changed: list[str]
+    """Fields that differ from the previous revision (dotted paths)."""
+    listing: Listing
+
+
+class ListingRevisionPage(msgspec.Struct, kw_only=True):
+    data: list[ListingRevision]
+    next_cursor: str | None = None
+
+
+class Change(msgspec.Struct, kw_only=True):
+    """An entry of the changes feed. Apply in order: create/update put `listing`, retire removes it."""
+
+    seq: int
+    listing_id: str
+    revision: int
+    action: Literal["create", "update", "retire"]
+    at: dt.datetime
+    listing: Listing | None
+    """The listing document after the change; null for a retirement."""
+
+
+class ChangePage(msgspec.Struct, kw_only=True):
+    data: list[Change]
+    next_cursor: str
+    """Pass as `since` to get what comes after; it is returned even on the last page, so a
+    mirror can poll with it."""
+    dataset_revision: int
+
+
+class ReportCreate(Base, kw_only=True):
+    reason: Literal["broken_link", "outdated", "suspicious", "other"]
+    details: Annotated[str, Meta(max_length=2000, description="Plain text.")] | None = None
+
+
+class ReportReceipt(msgspec.Struct, kw_only=True):
+    id: int
+    status: Literal["open"]
+
+
+class Report(msgspec.Struct, kw_only=True):
+    id: int
+    listing_id: str
+    reason: Literal["broken_link", "outdated", "suspicious", "other"]
+    details: str | None
+    status: Literal["open", "resolved"]
+    created_at: dt.datetime
+    resolved_at: dt.datetime | None = None
+    resolution: str | None = None
+
+
+class ReportPage(msgspec.Struct, kw_only=True):
+    data: list[Report]
+    next_cursor: str | None
+
+
+class ReportResolution(Base, kw_only=True):
+    resolution: Note
+
+
+class TokenCreate(Base, kw_only=True):
+    name: Annotated[str, Meta(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._@-]*$", description="The person this token belongs to.")]
+    role: Role
+    expires_in_days: Annotated[int, Meta(ge=1, le=3650)] | None = None
+
+
+class TokenInfo(msgspec.Struct, kw_only=True):
+    """A token's record; the secret itself is never shown again after creation."""
+
+    id: int
+    name: str
+    role: Role
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class TokenCreated(TokenInfo, kw_only=True):
+    token: str
+    """The bearer token. Shown once: store it now."""
+
+
+class TokenPage(msgspec.Struct, kw_only=True):
+    data: list[TokenInfo]
+    next_cursor: str | None = None

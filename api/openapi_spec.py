@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import msgspec
 from litestar import Litestar, Request, Response, get
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIType, Schema
 
-__all__ = ["customize_schema", "render_spec", "serve_spec"]
+__all__ = ["SpecRenderPlugin", "customize_schema", "render_spec", "serve_spec"]
 
 
 def _not_nullable(schema: Schema) -> None:
@@ -45,19 +47,52 @@ def customize_schema(schema: OpenAPI) -> None:
     )
 
 
+def _struct_components(names: set[str]) -> dict[str, dict]:
+    """msgspec's own JSON Schema for our Structs.
+
+    litestar's generator drops constraints on list items (``list[HttpsUrl]`` becomes a list
+    of any string) and never says ``additionalProperties: false``; msgspec's schema is the
+    exact one its decoder enforces, so clients and schemathesis see the real contract.
+    """
+    from api import models, problems  # noqa: PLC0415
+
+    structs = [
+        obj
+        for module in (models, problems)
+        for name, obj in vars(module).items()
+        if name in names and isinstance(obj, type) and issubclass(obj, msgspec.Struct)
+    ]
+    _, components = msgspec.json.schema_components(structs, ref_template="#/components/schemas/{name}")
+    return components
+
+
 def render_spec(app: Litestar | None = None) -> str:
     """The spec as sorted, indented JSON with a final newline."""
     if app is None:
         from api.app import create_app  # noqa: PLC0415
 
         app = create_app()
-    return json.dumps(app.openapi_schema.to_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    spec = app.openapi_schema.to_schema()
+    schemas = spec["components"]["schemas"]
+    schemas.update(_struct_components(set(schemas)))
+    return json.dumps(spec, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+class SpecRenderPlugin(JsonRenderPlugin):
+    """The docs UI's copy of the spec, the same document as /v1/openapi.json."""
+
+    def render(self, request: Request, openapi_schema: dict) -> bytes:  # noqa: ARG002
+        return _cached_spec(request)
+
+
+def _cached_spec(request: Request) -> bytes:
+    state = request.app.state
+    if "openapi_bytes" not in state:
+        state.openapi_bytes = render_spec(request.app).encode()
+    return state.openapi_bytes
 
 
 @get("/v1/openapi.json", include_in_schema=False, sync_to_thread=False)
 def serve_spec(request: Request) -> Response[bytes]:
     """The spec, byte for byte what ``actiondir openapi`` commits (rendered once per process)."""
-    state = request.app.state
-    if "openapi_bytes" not in state:
-        state.openapi_bytes = render_spec(request.app).encode()
-    return Response(content=state.openapi_bytes, media_type="application/vnd.oai.openapi+json")
+    return Response(content=_cached_spec(request), media_type="application/vnd.oai.openapi+json")

@@ -21,6 +21,7 @@ Exceptions, from the edge inward:
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any, Literal
 
@@ -35,6 +36,8 @@ __all__ = [
     "InvalidRequest",
     "Problem",
     "exception_handlers",
+    "handle_http_exception",
+    "problem_response",
     "problem_responses",
 ]
 
@@ -42,6 +45,7 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 INVALID_REQUEST_TYPE = "urn:actiondir:problem:invalid-request"
 
 log = logging.getLogger("api")
+_NAMED_FIELD = re.compile(r"^Object (?P<what>contains unknown|missing required) field `(?P<name>[^`]+)`")
 
 
 class FieldError(msgspec.Struct, kw_only=True, rename={"in_": "in"}):
@@ -52,16 +56,19 @@ class FieldError(msgspec.Struct, kw_only=True, rename={"in_": "in"}):
     detail: str
 
 
-class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):  # type is required, so never omitted
     """An RFC 9457 problem details object."""
 
-    type: str = "about:blank"
+    type: str
+    """``about:blank`` when the status says it all; a URN for our own problem types."""
     title: str
     status: int
     detail: str | None = None
     instance: str | None = None
     errors: list[FieldError] = []
     """For validation problems: each field at fault."""
+    current_revision: int | None = None
+    """For 409 conflicts about a listing: its revision now."""
 
 
 class InvalidRequest(HTTPException):
@@ -77,7 +84,8 @@ class InvalidRequest(HTTPException):
 _problem_encoder = msgspec.json.Encoder()
 
 
-def _respond(request: Request, problem: Problem, headers: dict[str, str] | None = None) -> Response:
+def problem_response(request: Request, problem: Problem, headers: dict[str, str] | None = None) -> Response:
+    """Encode a problem (see the module docstring) as the response to ``request``."""
     problem.instance = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return Response(
         content=_problem_encoder.encode(problem),
@@ -95,11 +103,18 @@ def _field_errors_from_litestar(extra: Any) -> list[FieldError]:
             continue
         source = item.get("source") or "body"
         source = str(getattr(source, "value", source))
+        field = str(item.get("key") or "")
+        message = str(item.get("message") or "invalid value")
+        named = _NAMED_FIELD.match(message)
+        if named:  # msgspec names the field in the message; the key is its parent ("data" = the body)
+            parent = "" if field == "data" else field
+            field = f"{parent}.{named['name']}" if parent else named["name"]
+            message = "unknown field" if named["what"] == "contains unknown" else "required field is missing"
         errors.append(
             FieldError(
                 in_=source if source in {"query", "path", "header", "body", "cookie"} else "body",  # type: ignore[arg-type]
-                field=str(item.get("key") or ""),
-                detail=str(item.get("message") or "invalid value"),
+                field=field,
+                detail=message,
             )
         )
     return errors
@@ -114,22 +129,30 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
         problem = Problem(
             type=INVALID_REQUEST_TYPE, title="Invalid request", status=400, detail=detail, errors=errors
         )
-        return _respond(request, problem)
+        return problem_response(request, problem)
     detail = exc.detail if exc.detail and exc.detail != title else None
     if status == 404 and detail is None:
         detail = f"nothing at {request.url.path}; see /v1/openapi.json for the API's paths"
+    if status == 405 and detail is None:
+        allowed = next((v for k, v in (exc.headers or {}).items() if k.lower() == "allow"), "")
+        detail = f"{request.method} is not allowed on {request.url.path}" + (f"; use {allowed}" if allowed else "")
     headers = dict(exc.headers or {})
-    return _respond(request, Problem(title=title, status=status, detail=detail), headers)
+    if status == 429:
+        retry = next((v for k, v in headers.items() if k.lower() == "ratelimit-reset"), "60")
+        headers.setdefault("Retry-After", str(retry))
+        detail = detail or f"too many requests from your address; try again in {retry} seconds"
+    return problem_response(request, Problem(type="about:blank", title=title, status=status, detail=detail), headers)
 
 
 def handle_internal_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     problem = Problem(
+        type="about:blank",
         title="Internal Server Error",
         status=500,
         detail="the server failed to answer; the error was logged. Try again later.",
     )
-    return _respond(request, problem)
+    return problem_response(request, problem)
 
 
 exception_handlers = {
@@ -143,7 +166,11 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
     descriptions = {
         400: "Invalid request: `errors` names each field at fault.",
         404: "Not found.",
+        401: "Missing, unknown, revoked or expired token (`WWW-Authenticate: Bearer`).",
+        403: "The token's role is not enough, or the four-eyes rule forbids it.",
         406: "Not acceptable.",
+        409: "Conflict with the current state; for listings, `current_revision` says what it is now.",
+        429: "Too many requests from this address; see `Retry-After`.",
         410: "Gone: the listing was retired.",
         500: "Internal error.",
     }

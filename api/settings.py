@@ -29,6 +29,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_age", 60, "Seconds shared caches and browsers may reuse a GET response."),
     Setting("stale_while_revalidate", 600, "Seconds a cache may serve a stale response while it revalidates."),
     Setting("response_cache_size", 4096, "Pre-encoded response bodies kept per process (LRU)."),
+    Setting("reports_per_minute", 5, "Public reports accepted per client address per minute (per process)."),
 )
 
 
@@ -44,6 +45,7 @@ class Settings:
     max_age: int
     stale_while_revalidate: int
     response_cache_size: int
+    reports_per_minute: int
 
 
 def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -58,6 +58,60 @@ class ListingRow:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenRow:
+    id: int
+    name: str
+    role: str
+    hash: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionRow:
+    id: int
+    action: str
+    listing_id: str
+    base_revision: int | None
+    document: Listing | None
+    note: str
+    sources: list[str]
+    status: str
+    submitted_by: int
+    submitter_name: str
+    submitted_at: dt.datetime
+    decided_by: int | None
+    decider_name: str | None
+    decided_at: dt.datetime | None
+    reason: str | None
+    applied_revision: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionRow:
+    seq: int
+    listing_id: str
+    revision: int
+    action: str
+    document: Listing
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    id: int
+    listing_id: str
+    reason: str
+    details: str | None
+    status: str
+    created_at: dt.datetime
+    resolved_at: dt.datetime | None
+    resolution: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ImportSummary:
     created: int
     updated: int
@@ -128,7 +182,70 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_m1_initial,)
+def _m2_curation(db: sqlite_utils.Database) -> None:
+    db["tokens"].create(
+        {
+            "id": int,
+            "name": str,
+            "role": str,
+            "hash": str,
+            "created_at": str,
+            "expires_at": str,
+            "last_used_at": str,
+            "revoked_at": str,
+        },
+        pk="id",
+        not_null={"name", "role", "hash", "created_at"},
+    )
+    db["tokens"].create_index(["hash"], unique=True)
+    db["submissions"].create(
+        {
+            "id": int,
+            "action": str,
+            "listing_id": str,
+            "base_revision": int,
+            "document": str,
+            "note": str,
+            "sources": str,
+            "status": str,
+            "submitted_by": int,
+            "submitted_at": str,
+            "decided_by": int,
+            "decided_at": str,
+            "reason": str,
+            "applied_revision": int,
+        },
+        pk="id",
+        not_null={"action", "listing_id", "note", "sources", "status", "submitted_by", "submitted_at"},
+        foreign_keys=[("submitted_by", "tokens", "id"), ("decided_by", "tokens", "id")],
+    )
+    db["submissions"].create_index(["status", "id"])
+    db["submissions"].create_index(["submitted_by", "id"])
+    db["reports"].create(
+        {
+            "id": int,
+            "listing_id": str,
+            "reason": str,
+            "details": str,
+            "status": str,
+            "created_at": str,
+            "resolved_at": str,
+            "resolved_by": int,
+            "resolution": str,
+        },
+        pk="id",
+        not_null={"listing_id", "reason", "status", "created_at"},
+        foreign_keys=[("listing_id", "listings", "id"), ("resolved_by", "tokens", "id")],
+    )
+    db["reports"].create_index(["status", "id"])
+    db["audit"].create(
+        {"id": int, "at": str, "actor": str, "action": str, "target": str, "details": str},
+        pk="id",
+        not_null={"at", "actor", "action", "target", "details"},
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_m1_initial, _m2_curation)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -167,8 +284,8 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-class Store:
-    """One SQLite database. Not thread-safe: use one Store per thread or process."""
+class _DatasetStore:
+    """The listings, topics and search index; see ``Store``."""
 
     def __init__(self, path: Path | str, *, create: bool = False) -> None:
         path = Path(path)
@@ -374,11 +491,12 @@ class Store:
             if topics_changed:  # only now: no listing refers to a removed topic any more
                 self._remove_topics_except([t.id for t in topics])
             if created or updated or retired or topics_changed:
-                self.conn.execute(
-                    "update meta set value = cast(value as integer) + 1 where key = 'revision'"
-                )
+                self._bump_revision()
             revision = self.get_revision()
         return ImportSummary(created, updated, retired, unchanged, topics_changed, revision)
+
+    def _bump_revision(self) -> None:
+        self.conn.execute("update meta set value = cast(value as integer) + 1 where key = 'revision'")
 
     def _remove_topics_except(self, keep: list[str]) -> None:
         self.conn.execute(f"delete from topics where id not in ({', '.join('?' * len(keep))})", keep)
@@ -460,3 +578,230 @@ def _listing_row(row: tuple) -> ListingRow:
         link_status=row[5],
         link_checked_at=dt.datetime.fromisoformat(row[6]) if row[6] else None,
     )
+
+
+def _when(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+class Store(_DatasetStore):
+    """One SQLite database. Not thread-safe: use one Store per thread or process.
+
+    The dataset methods come from ``_DatasetStore``; here are tokens, submissions, decisions,
+    reports, history and the audit trail.
+
+    Methods that write expect to run inside ``transaction()``, so a caller can make a
+    decision, the listing change it applies and the audit record one atomic unit.
+    """
+
+    # --- tokens ---------------------------------------------------------------------------
+
+    def add_token(self, *, name: str, role: str, token_hash: str, expires_at: dt.datetime | None) -> int:
+        cursor = self.conn.execute(
+            "insert into tokens (name, role, hash, created_at, expires_at) values (?, ?, ?, ?, ?)",
+            (name, role, token_hash, _now().isoformat(), expires_at.isoformat() if expires_at else None),
+        )
+        return int(cursor.lastrowid)
+
+    def get_token_by_hash(self, token_hash: str) -> TokenRow | None:
+        row = self.conn.execute(_TOKEN_COLUMNS + " where hash = ?", (token_hash,)).fetchone()
+        return None if row is None else _token_row(row)
+
+    def get_token(self, token_id: int) -> TokenRow | None:
+        row = self.conn.execute(_TOKEN_COLUMNS + " where id = ?", (token_id,)).fetchone()
+        return None if row is None else _token_row(row)
+
+    def list_tokens(self) -> list[TokenRow]:
+        return [_token_row(r) for r in self.conn.execute(_TOKEN_COLUMNS + " order by id")]
+
+    def touch_token(self, token_id: int, now: dt.datetime) -> None:
+        """Record use, at most once a minute per token (not a write per request)."""
+        cutoff = (now - dt.timedelta(minutes=1)).isoformat()
+        self.conn.execute(
+            "update tokens set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)",
+            (now.replace(microsecond=0).isoformat(), token_id, cutoff),
+        )
+
+    def revoke_token(self, token_id: int) -> bool:
+        cursor = self.conn.execute(
+            "update tokens set revoked_at = ? where id = ? and revoked_at is null", (_now().isoformat(), token_id)
+        )
+        return cursor.rowcount == 1
+
+    # --- submissions ----------------------------------------------------------------------
+
+    def add_submission(
+        self,
+        *,
+        action: str,
+        listing_id: str,
+        base_revision: int | None,
+        document: Listing | None,
+        note: str,
+        sources: list[str],
+        submitted_by: int,
+    ) -> int:
+        cursor = self.conn.execute(
+            "insert into submissions (action, listing_id, base_revision, document, note, sources, status, "
+            "submitted_by, submitted_at) values (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+            (
+                action,
+                listing_id,
+                base_revision,
+                _encoder.encode(document).decode() if document is not None else None,
+                note,
+                json.dumps(sources),
+                submitted_by,
+                _now().isoformat(),
+            ),
+        )
+        return int(cursor.lastrowid)
+
+    def get_submission(self, submission_id: int) -> SubmissionRow | None:
+        row = self.conn.execute(_SUBMISSION_COLUMNS + " where s.id = ?", (submission_id,)).fetchone()
+        return None if row is None else _submission_row(row)
+
+    def list_submissions(
+        self, *, status: str | None, submitter_name: str | None, after_id: int | None, limit: int
+    ) -> list[SubmissionRow]:
+        """Oldest first (a queue), keyset on id; ``submitter_name`` limits to one person's."""
+        where, params = ["1 = 1"], []
+        if status is not None:
+            where.append("s.status = ?")
+            params.append(status)
+        if submitter_name is not None:
+            where.append("t.name = ?")
+            params.append(submitter_name)
+        if after_id is not None:
+            where.append("s.id > ?")
+            params.append(after_id)
+        params.append(limit)
+        sql = f"{_SUBMISSION_COLUMNS} where {' and '.join(where)} order by s.id limit ?"
+        return [_submission_row(r) for r in self.conn.execute(sql, params)]
+
+    def decide_submission(
+        self, submission_id: int, *, status: str, decided_by: int, reason: str, applied_revision: int | None
+    ) -> bool:
+        """Mark a pending submission decided; False when it was no longer pending."""
+        cursor = self.conn.execute(
+            "update submissions set status = ?, decided_by = ?, decided_at = ?, reason = ?, applied_revision = ? "
+            "where id = ? and status = 'pending'",
+            (status, decided_by, _now().isoformat(), reason, applied_revision, submission_id),
+        )
+        return cursor.rowcount == 1
+
+    def apply_listing(self, listing: Listing) -> int:
+        """Create or update a listing as one new revision; returns that revision."""
+        row = self.conn.execute("select revision from listings where id = ?", (listing.id,)).fetchone()
+        revision = (row[0] if row else 0) + 1
+        self._write_listing(listing, _encoder.encode(listing).decode(), revision, "create" if row is None else "update", _now())
+        self._bump_revision()
+        return revision
+
+    def retire_listing(self, listing_id: str) -> int:
+        row = self.conn.execute("select document, revision from listings where id = ?", (listing_id,)).fetchone()
+        revision = row[1] + 1
+        self._retire_listing(listing_id, row[0], revision, _now())
+        self._bump_revision()
+        return revision
+
+    # --- history and the changes feed -----------------------------------------------------
+
+    def list_listing_revisions(self, listing_id: str) -> list[RevisionRow]:
+        rows = self.conn.execute(_REVISION_COLUMNS + " where listing_id = ? order by revision", (listing_id,))
+        return [_revision_row(r) for r in rows]
+
+    def list_changes(self, *, after_seq: int, limit: int) -> list[RevisionRow]:
+        rows = self.conn.execute(_REVISION_COLUMNS + " where seq > ? order by seq limit ?", (after_seq, limit))
+        return [_revision_row(r) for r in rows]
+
+    # --- reports --------------------------------------------------------------------------
+
+    def add_report(self, *, listing_id: str, reason: str, details: str | None) -> int:
+        cursor = self.conn.execute(
+            "insert into reports (listing_id, reason, details, status, created_at) values (?, ?, ?, 'open', ?)",
+            (listing_id, reason, details, _now().isoformat()),
+        )
+        return int(cursor.lastrowid)
+
+    def get_report(self, report_id: int) -> ReportRow | None:
+        row = self.conn.execute(_REPORT_COLUMNS + " where id = ?", (report_id,)).fetchone()
+        return None if row is None else _report_row(row)
+
+    def list_reports(self, *, status: str | None, after_id: int | None, limit: int) -> list[ReportRow]:
+        where, params = ["1 = 1"], []
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if after_id is not None:
+            where.append("id > ?")
+            params.append(after_id)
+        params.append(limit)
+        sql = f"{_REPORT_COLUMNS} where {' and '.join(where)} order by id limit ?"
+        return [_report_row(r) for r in self.conn.execute(sql, params)]
+
+    def resolve_report(self, report_id: int, *, resolved_by: int, resolution: str) -> bool:
+        cursor = self.conn.execute(
+            "update reports set status = 'resolved', resolved_at = ?, resolved_by = ?, resolution = ? "
+            "where id = ? and status = 'open'",
+            (_now().isoformat(), resolved_by, resolution, report_id),
+        )
+        return cursor.rowcount == 1
+
+    # --- audit ----------------------------------------------------------------------------
+
+    def add_audit(self, *, actor: str, action: str, target: str, details: dict[str, object]) -> None:
+        self.conn.execute(
+            "insert into audit (at, actor, action, target, details) values (?, ?, ?, ?, ?)",
+            (_now().isoformat(), actor, action, target, json.dumps(details, ensure_ascii=False, sort_keys=True)),
+        )
+
+    def list_audit(self) -> list[dict[str, object]]:
+        rows = self.conn.execute("select id, at, actor, action, target, details from audit order by id")
+        return [
+            {"id": r[0], "at": r[1], "actor": r[2], "action": r[3], "target": r[4], "details": json.loads(r[5])}
+            for r in rows
+        ]
+
+
+_TOKEN_COLUMNS = "select id, name, role, hash, created_at, expires_at, last_used_at, revoked_at from tokens"
+_SUBMISSION_COLUMNS = (
+    "select s.id, s.action, s.listing_id, s.base_revision, s.document, s.note, s.sources, s.status, "
+    "s.submitted_by, t.name, s.submitted_at, s.decided_by, d.name, s.decided_at, s.reason, s.applied_revision "
+    "from submissions s join tokens t on t.id = s.submitted_by left join tokens d on d.id = s.decided_by"
+)
+_REVISION_COLUMNS = "select seq, listing_id, revision, action, document, created_at from listing_revisions"
+_REPORT_COLUMNS = "select id, listing_id, reason, details, status, created_at, resolved_at, resolution from reports"
+
+
+def _token_row(r: tuple) -> TokenRow:
+    return TokenRow(r[0], r[1], r[2], r[3], _when(r[4]), _when(r[5]), _when(r[6]), _when(r[7]))  # type: ignore[arg-type]
+
+
+def _submission_row(r: tuple) -> SubmissionRow:
+    return SubmissionRow(
+        id=r[0],
+        action=r[1],
+        listing_id=r[2],
+        base_revision=r[3],
+        document=_listing_decoder.decode(r[4]) if r[4] else None,
+        note=r[5],
+        sources=json.loads(r[6]),
+        status=r[7],
+        submitted_by=r[8],
+        submitter_name=r[9],
+        submitted_at=_when(r[10]),  # type: ignore[arg-type]
+        decided_by=r[11],
+        decider_name=r[12],
+        decided_at=_when(r[13]),
+        reason=r[14],
+        applied_revision=r[15],
+    )
+
+
+def _revision_row(r: tuple) -> RevisionRow:
+    return RevisionRow(r[0], r[1], r[2], r[3], _listing_decoder.decode(r[4]), _when(r[5]))  # type: ignore[arg-type]
+
+
+def _report_row(r: tuple) -> ReportRow:
+    return ReportRow(r[0], r[1], r[2], r[3], r[4], _when(r[5]), _when(r[6]), r[7])  # type: ignore[arg-type]

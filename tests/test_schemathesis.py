@@ -8,17 +8,41 @@ and invalid input rejected with a 4xx.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
 from api.dataset import import_directory
 from api.settings import load_settings
+from api.routes.curation import create_token
 from api.store import Store
 from factory import default_listings, write_dataset
+
+
+TOKENS: dict[str, str] = {}
+
+
+def _headers_for(case) -> dict[str, str]:
+    """Each operation with the token of the role it is for, so the happy paths run too.
+
+    The reviewer is a different person from the curator, so decisions can succeed
+    (four-eyes); the admin manages tokens.
+    """
+    path, method = case.operation.path, case.method.upper()
+    if path.startswith("/v1/tokens"):
+        role = "admin"
+    elif path.endswith("/decision") or path.startswith("/v1/reports"):
+        role = "reviewer"
+    elif path.startswith("/v1/submissions"):
+        role = "curator"
+    else:
+        return {}
+    return {"Authorization": f"Bearer {TOKENS[role]}"} if method != "OPTIONS" else {}
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +51,16 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory):
     data = write_dataset(root / "data", default_listings())
     store = Store(root / "api.db", create=True)
     import_directory(data, store)
-    app = create_app(load_settings(db=root / "api.db"), store=store)
-    yield schemathesis.openapi.from_asgi("/v1/openapi.json", app)
+    for role in ("curator", "reviewer", "admin"):
+        TOKENS[role], _ = create_token(store, name=f"{role}-person", role=role, expires_in_days=None, actor="test")
+    # Every settings value a schemathesis run could trip over is generous: reports are rate
+    # limited per address, and 429 is a documented answer, but the happy path should run.
+    app = create_app(load_settings(db=root / "api.db", reports_per_minute=10_000), store=store)
+    schema = schemathesis.openapi.from_asgi("/v1/openapi.json", app)
+    # OPTIONS is answered on every path for CORS preflight, so it is not an "unsupported method".
+    coverage = schema.config.phases.coverage
+    coverage.unexpected_methods = coverage.unexpected_methods - {"options"}
+    yield schema
     store.close()
 
 
@@ -42,7 +74,17 @@ def test_every_operation_honours_the_contract(case):
         # Cursors are opaque: a random string that fits the schema is still not one the API
         # made, and is rightly a 400 (tests/test_http.py covers bad cursors).
         del case.query["cursor"]
-    case.call_and_validate()
+    vetted = case.operation.path == "/v1/submissions" and case.method.upper() == "POST"
+    if vetted and not case.meta.generation.mode.is_negative:
+        # A listing that fits the schema can still fail vetting rules no JSON Schema can say
+        # (a topic that is not in the taxonomy, a language CLDR does not know): a 400 is
+        # right, as long as it names a field of the listing document.
+        response = case.call_and_validate(headers=_headers_for(case), excluded_checks=[positive_data_acceptance])
+        if response.status_code == 400:
+            fields = [error["field"] for error in response.json()["errors"]]
+            assert fields and all(f.startswith("listing.") for f in fields), response.text
+        return
+    case.call_and_validate(headers=_headers_for(case))
 
 
 def test_spec_lists_every_route():
@@ -50,7 +92,7 @@ def test_spec_lists_every_route():
     app = create_app(load_settings(db=Path("unused.db")))
     spec_paths = set(app.openapi_schema.to_schema()["paths"])
     routes = {
-        route.path.replace("{code:str}", "{code}").replace("{listing_id:str}", "{listing_id}")
+        re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
         for route in app.routes
         if route.path != "/v1/openapi.json" and not route.path.startswith("/v1/docs")
     }

@@ -25,11 +25,13 @@ from api.catalog import (
     build_dataset,
     build_listing,
     build_listing_page,
+    build_changes,
+    build_revisions,
     build_topics,
     dataset_items,
 )
 from api.i18n import ISO_COUNTRIES, language_preferences
-from api.models import COUNTRY_WORLDWIDE, Country, DatasetInfo, Health, Kind, ListingPage, ListingView, Page, TopicPage
+from api.models import COUNTRY_WORLDWIDE, ChangePage, Country, ListingRevisionPage, DatasetInfo, Health, Kind, ListingPage, ListingView, Page, TopicPage
 from api.problems import FieldError, InvalidRequest, problem_responses
 from api.store import Store
 
@@ -126,6 +128,7 @@ def _language_headers(value: Any) -> dict[str, str]:
         labels = getattr(item, "labels", None)
         if labels is not None and hasattr(labels, "lang"):
             langs[labels.lang] = None
+            langs.update(dict.fromkeys(labels.topic_langs.values()))
     return {"Content-Language": ", ".join(langs)} if langs else {}
 
 
@@ -383,7 +386,58 @@ def healthz(store: StoreDep) -> Response[Health]:
     return Response(content=_encoder.encode(health), media_type=JSON, headers={"Cache-Control": "no-cache"})
 
 
+@get(
+    "/v1/listings/{listing_id:str}/revisions",
+    sync_to_thread=False,
+    summary="A listing's history",
+    description="Every accepted change of a listing, oldest first: what changed and when (never who). "
+    "Retired listings keep their history.",
+    responses=problem_responses(400, 404),
+    tags=["listings"],
+)
+def list_listing_revisions(
+    request: Request, store: StoreDep, cache: CacheDep, listing_id: ListingIdPath
+) -> Response[ListingRevisionPage]:
+    def build() -> ListingRevisionPage:
+        page = build_revisions(store, listing_id)
+        if page is None:
+            raise NotFoundException(detail=f"no listing with id {listing_id!r}")
+        return page
+
+    return _respond(request, store, cache, ("revisions", listing_id), build, vary="Accept-Encoding")
+
+
+@get(
+    "/v1/changes",
+    sync_to_thread=False,
+    summary="The changes feed",
+    description="Every listing revision in the order it was accepted, for keeping a mirror in sync: "
+    "start without `since`, apply each change (create and update put `listing`, retire removes it), "
+    "then poll with `next_cursor` as `since`. Following it from the start reproduces `/v1/dataset`.",
+    responses=problem_responses(400),
+    tags=["dataset"],
+)
+def list_changes(
+    request: Request,
+    store: StoreDep,
+    cache: CacheDep,
+    since: Annotated[
+        str | None, Parameter(pattern=r"^s1\.[0-9]{1,18}$", description="`next_cursor` of the previous page.")
+    ] = None,
+    limit: Annotated[int, Parameter(ge=1, le=500, description="Page size.")] = 100,
+) -> Response[ChangePage]:
+    def build() -> ChangePage:
+        try:
+            return build_changes(store, since=since, limit=limit)
+        except CursorInvalid as exc:
+            raise InvalidRequest([FieldError(in_="query", field="since", detail=str(exc))]) from None
+
+    return _respond(request, store, cache, ("changes", since, limit), build, vary="Accept-Encoding")
+
+
 public_handlers = [
+    list_listing_revisions,
+    list_changes,
     list_listings,
     list_country_listings,
     get_listing,

@@ -1,0 +1,190 @@
+"""Curation rules: who may propose and decide what, and how a decision changes the dataset.
+
+Plain Python over the store (no HTTP here); each rule that fails raises a ``CurationError``
+carrying its HTTP status, which the web layer turns into a problem. Every write runs in one
+transaction with its audit record, so a failure changes nothing.
+
+* ``CurationError``
+  * ``SubmissionInvalid`` (400): the proposed document or the action's fields are wrong
+  * ``NotFound`` (404)
+  * ``FourEyes`` (403): a reviewer may not decide on their own submission
+  * ``Conflict`` (409): stale ``base_revision``, already decided, listing exists or is retired
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from api.auth import Identity
+from api.models import CreateSubmission, FieldChange, Listing, RetireSubmission, SubmissionCreate, UpdateSubmission
+from api.problems import FieldError
+from api.store import SubmissionRow, Store
+from api.validation import check_listing
+
+__all__ = [
+    "Conflict",
+    "CurationError",
+    "FourEyes",
+    "NotFound",
+    "SubmissionInvalid",
+    "decide",
+    "diff_documents",
+    "submit",
+]
+
+
+class CurationError(Exception):
+    status = 400
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class SubmissionInvalid(CurationError):
+    status = 400
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{e.field}: {e.detail}" for e in errors))
+        self.errors = errors
+
+
+class NotFound(CurationError):
+    status = 404
+
+
+class FourEyes(CurationError):
+    status = 403
+
+
+class Conflict(CurationError):
+    status = 409
+
+
+def _body_error(field: str, detail: str) -> SubmissionInvalid:
+    return SubmissionInvalid([FieldError(in_="body", field=field, detail=detail)])
+
+
+def _listing_id(data: SubmissionCreate) -> str:
+    """The listing a submission is about; an update cannot rename it."""
+    if isinstance(data, CreateSubmission):
+        return data.listing.id
+    if isinstance(data, UpdateSubmission) and data.listing.id != data.listing_id:
+        raise _body_error("listing.id", "an update cannot change a listing's id")
+    return data.listing_id
+
+
+def _check_document(store: Store, listing: Listing) -> None:
+    topic_ids = {t.id for t in store.list_topics()}
+    problems = check_listing(listing, topic_ids)
+    if problems:
+        raise SubmissionInvalid([FieldError(in_="body", field=f"listing.{f}", detail=m) for f, m in problems])
+
+
+def _check_base(store: Store, action: str, listing_id: str, base_revision: int | None) -> None:
+    """The listing must be in the state the action expects (409 with the current revision if not)."""
+    current = store.get_listing(listing_id)
+    if action == "create":
+        if current is not None:
+            raise Conflict(
+                f"listing {listing_id!r} already exists (revision {current.revision}); submit an update instead",
+                current_revision=current.revision,
+            )
+        return
+    if current is None:
+        raise NotFound(f"no listing with id {listing_id!r}")
+    if current.status == "retired" and action == "retire":
+        raise Conflict(f"listing {listing_id!r} is already retired", current_revision=current.revision)
+    if current.revision != base_revision:
+        raise Conflict(
+            f"listing {listing_id!r} is at revision {current.revision}, not {base_revision}: "
+            "rebase your change on the current revision and submit it again",
+            current_revision=current.revision,
+        )
+
+
+def submit(store: Store, identity: Identity, data: SubmissionCreate) -> int:
+    """Record a proposed change; nothing goes live until a second person approves it."""
+    action = data.__struct_config__.tag  # "create" | "update" | "retire"
+    listing_id = _listing_id(data)
+    document = None if isinstance(data, RetireSubmission) else data.listing
+    base_revision = None if isinstance(data, CreateSubmission) else data.base_revision
+    if document is not None:
+        _check_document(store, document)
+    with store.transaction():
+        _check_base(store, action, listing_id, base_revision)
+        submission_id = store.add_submission(
+            action=action,
+            listing_id=listing_id,
+            base_revision=base_revision,
+            document=document,
+            note=data.note,
+            sources=data.sources,
+            submitted_by=identity.token_id,
+        )
+        store.add_audit(
+            actor=identity.name,
+            action="submission.create",
+            target=f"submission:{submission_id}",
+            details={"action": action, "listing_id": listing_id, "base_revision": base_revision},
+        )
+    return submission_id
+
+
+def decide(store: Store, identity: Identity, submission_id: int, decision: str, reason: str) -> SubmissionRow:
+    """Approve (apply the change, atomically) or reject a pending submission."""
+    with store.transaction():
+        submission = store.get_submission(submission_id)
+        if submission is None:
+            raise NotFound(f"no submission {submission_id}")
+        if submission.status != "pending":
+            raise Conflict(f"submission {submission_id} was already {submission.status}; decisions are final")
+        if submission.submitter_name == identity.name:
+            raise FourEyes("you submitted this change: a second reviewer must decide on it (four-eyes rule)")
+        applied = None
+        if decision == "approve":
+            _check_base(store, submission.action, submission.listing_id, submission.base_revision)
+            if submission.document is not None:
+                try:
+                    _check_document(store, submission.document)
+                except SubmissionInvalid as exc:  # the taxonomy moved since it was submitted
+                    raise Conflict(f"the proposed listing is no longer valid: {exc.detail}") from None
+                applied = store.apply_listing(submission.document)
+            else:
+                applied = store.retire_listing(submission.listing_id)
+        status = "approved" if decision == "approve" else "rejected"
+        store.decide_submission(
+            submission_id, status=status, decided_by=identity.token_id, reason=reason, applied_revision=applied
+        )
+        store.add_audit(
+            actor=identity.name,
+            action=f"submission.{decision}",
+            target=f"submission:{submission_id}",
+            details={"listing_id": submission.listing_id, "applied_revision": applied, "reason": reason},
+        )
+    decided = store.get_submission(submission_id)
+    assert decided is not None
+    return decided
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        flat: dict[str, Any] = {}
+        for key, inner in value.items():
+            flat.update(_flatten(inner, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    return {prefix: value}
+
+
+def diff_documents(before: Listing | None, after: Listing | None) -> list[FieldChange]:
+    """Field-by-field changes as dotted paths (lists compared whole), in document order."""
+    old = _flatten(msgspec.to_builtins(before)) if before is not None else {}
+    new = _flatten(msgspec.to_builtins(after)) if after is not None else {}
+    changes = []
+    for field in [*new, *(k for k in old if k not in new)]:
+        if old.get(field) != new.get(field):
+            changes.append(FieldChange(field=field, before=old.get(field), after=new.get(field)))
+    return changes

@@ -1,0 +1,399 @@
+"""Curation endpoints: submissions and decisions, reports, and token management.
+
+Authentication is a bearer token; guards ask for the least role each endpoint needs. The
+answers here are never cached (``Cache-Control: no-store``): they depend on who asks.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from typing import Annotated, Literal
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.params import JSONBody, Parameter
+
+from api import curation
+from api.auth import Identity, generate_token, hash_token, requires
+from api.models import (
+    Decision,
+    DecisionCreate,
+    Report,
+    ReportCreate,
+    ReportPage,
+    ReportReceipt,
+    ReportResolution,
+    Submission,
+    SubmissionCreate,
+    SubmissionPage,
+    TokenCreate,
+    TokenCreated,
+    TokenInfo,
+    TokenPage,
+)
+from api.problems import FieldError, InvalidRequest, problem_responses
+from api.store import ReportRow, Store, SubmissionRow, TokenRow
+from api.validation import check_text
+
+__all__ = ["curation_handlers", "report_rate_limit"]
+
+StoreDep = NamedDependency[Store]
+IdentityDep = NamedDependency[Identity]
+NO_STORE = {"Cache-Control": "no-store"}
+SECURITY = [{"bearer": []}]
+_CURSOR_PREFIX = "i1."
+
+LimitParam = Annotated[int, Parameter(ge=1, le=100, description="Page size.")]
+CursorParam = Annotated[str | None, Parameter(max_length=100, description="`next_cursor` of the previous page.")]
+IdPath = Annotated[int, Parameter(ge=1, le=2**31)]
+
+
+def _encode_cursor(last_id: int) -> str:
+    return _CURSOR_PREFIX + base64.urlsafe_b64encode(str(last_id).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        if not cursor.startswith(_CURSOR_PREFIX):
+            raise ValueError
+        payload = cursor[len(_CURSOR_PREFIX) :]
+        return int(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode())
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidRequest(
+            [FieldError(in_="query", field="cursor", detail="not a cursor from this API; pass next_cursor back unchanged")]
+        ) from None
+
+
+def _submission_view(store: Store, row: SubmissionRow, identity: Identity, *, with_diff: bool = False) -> Submission:
+    reviewer = identity.at_least("reviewer")
+    current = store.get_listing(row.listing_id)
+    decision = None
+    if row.status != "pending":
+        decision = Decision(
+            decision="approve" if row.status == "approved" else "reject",
+            reason=row.reason or "",
+            decided_at=row.decided_at,  # type: ignore[arg-type]
+            decided_by=row.decider_name if reviewer else None,
+            applied_revision=row.applied_revision,
+        )
+    diff = None
+    if with_diff:
+        before = current.document if current is not None and current.status != "retired" else None
+        after = None if row.action == "retire" else row.document
+        diff = curation.diff_documents(before, after)
+    return Submission(
+        id=row.id,
+        action=row.action,  # type: ignore[arg-type]
+        listing_id=row.listing_id,
+        base_revision=row.base_revision,
+        status=row.status,  # type: ignore[arg-type]
+        note=row.note,
+        sources=row.sources,
+        submitted_at=row.submitted_at,
+        mine=row.submitter_name == identity.name,
+        submitted_by=row.submitter_name if reviewer else None,
+        listing=row.document,
+        decision=decision,
+        current_revision=current.revision if current is not None else None,
+        diff=diff,
+    )
+
+
+def _visible_submission(store: Store, submission_id: int, identity: Identity) -> SubmissionRow:
+    row = store.get_submission(submission_id)
+    # A curator sees only their own: others' answer 404, as if they did not exist.
+    if row is None or (not identity.at_least("reviewer") and row.submitter_name != identity.name):
+        raise NotFoundException(detail=f"no submission {submission_id}")
+    return row
+
+
+@post(
+    "/v1/submissions",
+    guards=[requires("curator")],
+    sync_to_thread=False,
+    summary="Propose a change",
+    description="Propose creating, updating or retiring a listing. The listing document is validated "
+    "exactly as `actiondir import` validates files. Nothing goes live until a second person, a "
+    "reviewer, approves it.",
+    responses=problem_responses(400, 401, 403, 404, 409),
+    security=SECURITY,
+    tags=["curation"],
+)
+def add_submission(store: StoreDep, identity: IdentityDep, data: JSONBody[SubmissionCreate]) -> Response[Submission]:
+    submission_id = curation.submit(store, identity, data)
+    row = store.get_submission(submission_id)
+    assert row is not None
+    view = _submission_view(store, row, identity)
+    return Response(view, status_code=201, headers={**NO_STORE, "Location": f"/v1/submissions/{submission_id}"})
+
+
+@get(
+    "/v1/submissions",
+    guards=[requires("curator")],
+    sync_to_thread=False,
+    summary="List submissions",
+    description="Oldest first, so `status=pending` is the review queue. A curator sees their own "
+    "submissions; reviewers see everyone's.",
+    responses=problem_responses(400, 401, 403),
+    security=SECURITY,
+    tags=["curation"],
+)
+def list_submissions(
+    store: StoreDep,
+    identity: IdentityDep,
+    status: Annotated[Literal["pending", "approved", "rejected"] | None, Parameter(description="Only this status.")] = None,
+    limit: LimitParam = 20,
+    cursor: CursorParam = None,
+) -> Response[SubmissionPage]:
+    rows = store.list_submissions(
+        status=status,
+        submitter_name=None if identity.at_least("reviewer") else identity.name,
+        after_id=_decode_cursor(cursor),
+        limit=limit + 1,
+    )
+    page = SubmissionPage(
+        data=[_submission_view(store, r, identity) for r in rows[:limit]],
+        next_cursor=_encode_cursor(rows[limit - 1].id) if len(rows) > limit else None,
+    )
+    return Response(page, headers=NO_STORE)
+
+
+@get(
+    "/v1/submissions/{submission_id:int}",
+    guards=[requires("curator")],
+    sync_to_thread=False,
+    summary="Get one submission, with its diff",
+    description="The submission with a field-by-field `diff` against the listing's current revision.",
+    responses=problem_responses(400, 401, 403, 404),
+    security=SECURITY,
+    tags=["curation"],
+)
+def get_submission(store: StoreDep, identity: IdentityDep, submission_id: IdPath) -> Response[Submission]:
+    row = _visible_submission(store, submission_id, identity)
+    return Response(_submission_view(store, row, identity, with_diff=True), headers=NO_STORE)
+
+
+@post(
+    "/v1/submissions/{submission_id:int}/decision",
+    guards=[requires("reviewer")],
+    sync_to_thread=False,
+    summary="Approve or reject a submission",
+    description="A reviewer decides on someone else's submission (never their own). Approving applies "
+    "the change, writes a new listing revision and moves the dataset revision in one transaction; "
+    "a stale `base_revision` answers 409 with `current_revision` and changes nothing. Decisions are final.",
+    status_code=200,
+    responses=problem_responses(400, 401, 403, 404, 409),
+    security=SECURITY,
+    tags=["curation"],
+)
+def decide_submission(
+    store: StoreDep, identity: IdentityDep, submission_id: IdPath, data: JSONBody[DecisionCreate],
+) -> Response[Submission]:
+    row = curation.decide(store, identity, submission_id, data.decision, data.reason)
+    return Response(_submission_view(store, row, identity), headers=NO_STORE)
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+
+def _report_view(row: ReportRow) -> Report:
+    return Report(
+        id=row.id,
+        listing_id=row.listing_id,
+        reason=row.reason,  # type: ignore[arg-type]
+        details=row.details,
+        status=row.status,  # type: ignore[arg-type]
+        created_at=row.created_at,
+        resolved_at=row.resolved_at,
+        resolution=row.resolution,
+    )
+
+
+def report_rate_limit(per_minute: int) -> RateLimitConfig:
+    """Reports are anonymous: limit them per client address (litestar's rate limiting)."""
+    return RateLimitConfig(rate_limit=("minute", per_minute))
+
+
+@post(
+    "/v1/listings/{listing_id:str}/reports",
+    sync_to_thread=False,
+    summary="Report a problem with a listing",
+    description="Anyone can report a broken, outdated or suspicious listing; reviewers see the reports. "
+    "Rate limited per client address (429 when exceeded).",
+    status_code=202,
+    responses=problem_responses(400, 404, 429),
+    tags=["reports"],
+)
+def add_report(
+    store: StoreDep,
+    listing_id: Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)],
+    data: JSONBody[ReportCreate],
+) -> Response[ReportReceipt]:
+    row = store.get_listing(listing_id)
+    if row is None or row.status == "retired":
+        raise NotFoundException(detail=f"no listing with id {listing_id!r}")
+    if data.details:
+        problems = check_text("details", data.details)
+        if problems:
+            raise InvalidRequest([FieldError(in_="body", field=f, detail=m) for f, m in problems])
+    with store.transaction():
+        report_id = store.add_report(listing_id=listing_id, reason=data.reason, details=data.details)
+        store.add_audit(actor="public", action="report.create", target=f"report:{report_id}",
+                        details={"listing_id": listing_id, "reason": data.reason})
+    return Response(ReportReceipt(id=report_id, status="open"), status_code=202, headers=NO_STORE)
+
+
+@get(
+    "/v1/reports",
+    guards=[requires("reviewer")],
+    sync_to_thread=False,
+    summary="List reports",
+    description="Oldest first; `status=open` is what still needs a look.",
+    responses=problem_responses(400, 401, 403),
+    security=SECURITY,
+    tags=["reports"],
+)
+def list_reports(
+    store: StoreDep,
+    status: Annotated[Literal["open", "resolved"] | None, Parameter(description="Only this status.")] = None,
+    limit: LimitParam = 20,
+    cursor: CursorParam = None,
+) -> Response[ReportPage]:
+    rows = store.list_reports(status=status, after_id=_decode_cursor(cursor), limit=limit + 1)
+    page = ReportPage(
+        data=[_report_view(r) for r in rows[:limit]],
+        next_cursor=_encode_cursor(rows[limit - 1].id) if len(rows) > limit else None,
+    )
+    return Response(page, headers=NO_STORE)
+
+
+@post(
+    "/v1/reports/{report_id:int}/resolution",
+    guards=[requires("reviewer")],
+    sync_to_thread=False,
+    summary="Resolve a report",
+    description="Close an open report with a note saying what was done.",
+    status_code=200,
+    responses=problem_responses(400, 401, 403, 404, 409),
+    security=SECURITY,
+    tags=["reports"],
+)
+def resolve_report(store: StoreDep, identity: IdentityDep, report_id: IdPath, data: JSONBody[ReportResolution]) -> Response[Report]:
+    with store.transaction():
+        if store.get_report(report_id) is None:
+            raise NotFoundException(detail=f"no report {report_id}")
+        if not store.resolve_report(report_id, resolved_by=identity.token_id, resolution=data.resolution):
+            raise curation.Conflict(f"report {report_id} is already resolved")
+        store.add_audit(actor=identity.name, action="report.resolve", target=f"report:{report_id}",
+                        details={"resolution": data.resolution})
+    row = store.get_report(report_id)
+    assert row is not None
+    return Response(_report_view(row), headers=NO_STORE)
+
+
+# --- tokens -----------------------------------------------------------------------------------
+
+
+def token_info(row: TokenRow) -> TokenInfo:
+    return TokenInfo(
+        id=row.id,
+        name=row.name,
+        role=row.role,  # type: ignore[arg-type]
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def create_token(store: Store, *, name: str, role: str, expires_in_days: int | None, actor: str) -> tuple[str, TokenRow]:
+    """Mint a token (shared by the CLI and the API); only its hash is stored."""
+    token = generate_token()
+    expires_at = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=expires_in_days) if expires_in_days else None
+    with store.transaction():
+        token_id = store.add_token(name=name, role=role, token_hash=hash_token(token), expires_at=expires_at)
+        store.add_audit(actor=actor, action="token.create", target=f"token:{token_id}",
+                        details={"name": name, "role": role, "expires_at": expires_at.isoformat() if expires_at else None})
+    row = store.get_token(token_id)
+    assert row is not None
+    return token, row
+
+
+def revoke_token(store: Store, token_id: int, *, actor: str) -> TokenRow:
+    with store.transaction():
+        row = store.get_token(token_id)
+        if row is None:
+            raise curation.NotFound(f"no token {token_id}")
+        if not store.revoke_token(token_id):
+            raise curation.Conflict(f"token {token_id} is already revoked")
+        store.add_audit(actor=actor, action="token.revoke", target=f"token:{token_id}", details={"name": row.name})
+    revoked = store.get_token(token_id)
+    assert revoked is not None
+    return revoked
+
+
+@post(
+    "/v1/tokens",
+    guards=[requires("admin")],
+    sync_to_thread=False,
+    summary="Create a token",
+    description="Admins mint tokens for curators and reviewers. The token is in this answer only.",
+    status_code=201,
+    responses=problem_responses(400, 401, 403),
+    security=SECURITY,
+    tags=["tokens"],
+)
+def add_token(store: StoreDep, identity: IdentityDep, data: JSONBody[TokenCreate]) -> Response[TokenCreated]:
+    token, row = create_token(store, name=data.name, role=data.role, expires_in_days=data.expires_in_days, actor=identity.name)
+    info = token_info(row)
+    created = TokenCreated(token=token, **{f: getattr(info, f) for f in info.__struct_fields__})
+    return Response(created, status_code=201, headers=NO_STORE)
+
+
+@get(
+    "/v1/tokens",
+    guards=[requires("admin")],
+    sync_to_thread=False,
+    summary="List tokens",
+    description="Every token's record (never the secret).",
+    responses=problem_responses(400, 401, 403),
+    security=SECURITY,
+    tags=["tokens"],
+)
+def list_tokens(store: StoreDep) -> Response[TokenPage]:
+    return Response(TokenPage(data=[token_info(r) for r in store.list_tokens()]), headers=NO_STORE)
+
+
+@post(
+    "/v1/tokens/{token_id:int}/revocation",
+    guards=[requires("admin")],
+    sync_to_thread=False,
+    summary="Revoke a token",
+    description="From now on the token answers 401.",
+    status_code=200,
+    responses=problem_responses(400, 401, 403, 404, 409),
+    security=SECURITY,
+    tags=["tokens"],
+)
+def revoke_token_endpoint(store: StoreDep, identity: IdentityDep, token_id: IdPath) -> Response[TokenInfo]:
+    return Response(token_info(revoke_token(store, token_id, actor=identity.name)), headers=NO_STORE)
+
+
+curation_handlers = [
+    add_submission,
+    list_submissions,
+    get_submission,
+    decide_submission,
+    add_report,
+    list_reports,
+    resolve_report,
+    add_token,
+    list_tokens,
+    revoke_token_endpoint,
+]
