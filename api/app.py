@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Literal, get_args, get_origin
 
 from http import HTTPStatus
@@ -30,7 +30,7 @@ from api.auth import Identity
 from api.curation import CurationError, SubmissionInvalid
 from api.problems import FieldError, InvalidRequest, Problem, exception_handlers, handle_http_exception, problem_response
 from api.routes.curation import curation_handlers
-from api.routes.public import public_handlers
+from api.routes.public import Reader, public_handlers
 from api.settings import Settings, load_settings
 from api.store import Store
 
@@ -52,35 +52,45 @@ def _is_optional_enum(annotation: object) -> bool:
     return type(None) in args and any(get_origin(arg) is Literal for arg in args)
 
 
-@lru_cache(maxsize=256)
-def _enum_query_names(handler: BaseRouteHandler) -> frozenset[str]:
+@dataclass(frozen=True, slots=True)
+class _QueryRules:
+    allowed: frozenset[str]
+    """The query parameters the handler declares (path, header and injected ones excluded)."""
+    enums: frozenset[str]
     """Optional enum parameters, whose value ``null`` msgspec's lax mode would read as absent."""
-    return frozenset(
-        name for name, p in handler.parsed_fn_signature.parameters.items() if _is_optional_enum(p.annotation)
-    )
 
 
-@lru_cache(maxsize=256)
-def _allowed_query_names(handler: BaseRouteHandler) -> frozenset[str]:
-    """The query parameters a handler declares (path, header and injected ones excluded)."""
-    names = set()
-    dependencies = set(handler.resolve_dependencies())
-    for name, parameter in handler.parsed_fn_signature.parameters.items():
-        if name in dependencies or name in {"request", "state", "headers", "query", "cookies", "scope", "body", "data"}:
-            continue
-        kwarg = parameter.kwarg_definition
-        if isinstance(kwarg, HeaderParameter | CookieParameter) or getattr(kwarg, "header", None):
-            continue
-        names.add(getattr(kwarg, "query", None) or name)
-    return frozenset(names)
+# By handler function: litestar hands guards a copy of the handler on every request, so
+# neither the handler object nor its id is a stable key; the function and its signature are.
+_query_rules: dict[object, _QueryRules] = {}
 
 
-def reject_unknown_query_parameters(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+def _rules_for(handler: BaseRouteHandler) -> _QueryRules:
+    rules = _query_rules.get(handler.fn)
+    if rules is None:
+        dependencies = set(handler.resolve_dependencies())
+        allowed, enums = set(), set()
+        for name, parameter in handler.parsed_fn_signature.parameters.items():
+            if name in dependencies or name in {"request", "state", "headers", "query", "cookies", "scope", "body", "data"}:
+                continue
+            kwarg = parameter.kwarg_definition
+            if isinstance(kwarg, HeaderParameter | CookieParameter) or getattr(kwarg, "header", None):
+                continue
+            allowed.add(getattr(kwarg, "query", None) or name)
+            if _is_optional_enum(parameter.annotation):
+                enums.add(name)
+        rules = _query_rules[handler.fn] = _QueryRules(frozenset(allowed), frozenset(enums))
+    return rules
+
+
+async def reject_unknown_query_parameters(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """Guard: a misspelt or repeated filter is an error, not a silently different answer."""
-    allowed = _allowed_query_names(handler) - connection.path_params.keys()
-    hint = ", ".join(sorted(allowed)) or "none"
+    if not connection.scope["query_string"]:
+        return
+    rules = _rules_for(handler)
+    allowed = rules.allowed - connection.path_params.keys()
     errors = [
-        FieldError(in_="query", field=name, detail=f"unknown parameter (accepted: {hint})")
+        FieldError(in_="query", field=name, detail=f"unknown parameter (accepted: {', '.join(sorted(allowed)) or 'none'})")
         for name in connection.query_params
         if name not in allowed
     ]
@@ -91,7 +101,7 @@ def reject_unknown_query_parameters(connection: ASGIConnection, handler: BaseRou
     ]
     errors += [
         FieldError(in_="query", field=name, detail="'null' is not one of the accepted values; omit the parameter instead")
-        for name in _enum_query_names(handler)
+        for name in rules.enums
         if connection.query_params.get(name) == "null"
     ]
     if errors:
@@ -118,7 +128,7 @@ def handle_curation_error(request: Request, exc: CurationError) -> Response:
     return problem_response(request, problem)
 
 
-def _is_report(request: Request) -> bool:
+async def _is_report(request: Request) -> bool:  # async: litestar runs sync checks in a thread
     return request.method == "POST" and request.url.path.endswith("/reports")
 
 
@@ -165,15 +175,19 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     def provide_store() -> Store:
         return opened[0]
 
-    def provide_cache() -> ResponseCache:
-        return cache
+    reader_holder: list[Reader] = []
+
+    def provide_reader() -> Reader:
+        if not reader_holder:
+            reader_holder.append(Reader(store=provide_store(), cache=cache))
+        return reader_holder[0]
 
     cache_control = f"public, max-age={settings.max_age}, stale-while-revalidate={settings.stale_while_revalidate}"
     app = ActionDirectory(
         route_handlers=[*public_handlers, *curation_handlers, serve_spec],
         dependencies={
             "store": Provide(provide_store, sync_to_thread=False),
-            "cache": Provide(provide_cache, sync_to_thread=False),
+            "reader": Provide(provide_reader, sync_to_thread=False),
             "identity": Provide(provide_identity, sync_to_thread=False),
         },
         guards=[reject_unknown_query_parameters],

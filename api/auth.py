@@ -99,7 +99,7 @@ def identity_from_headers(store, authorization: str | None, *, now: dt.datetime 
 def requires(role: Role):
     """A litestar guard: the request's identity must have at least ``role``."""
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:  # async: no thread hop
         identity = connection.scope.get("actiondir_identity")  # type: ignore[typeddict-item]
         if identity is None:
             store = connection.app.state.store_provider()

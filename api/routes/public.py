@@ -9,6 +9,7 @@ run on the event loop (``sync_to_thread=False``): a hit costs one indexed SQLite
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -38,7 +39,7 @@ from api.store import Store
 __all__ = ["public_handlers"]
 
 StoreDep = NamedDependency[Store]
-CacheDep = NamedDependency[ResponseCache]
+
 
 JSON = "application/json"
 NDJSON = "application/x-ndjson"
@@ -92,29 +93,41 @@ CountryCode = Literal[tuple(sorted(ISO_COUNTRIES | {COUNTRY_WORLDWIDE}))]  # typ
 ListingIdPath = Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 
 
-def _respond(
-    request: Request,
-    store: StoreDep,
-    cache: CacheDep,
-    key: tuple,
-    build: Callable[[], Any],
-    *,
-    vary: str = "Accept-Language",
-    media_type: str = JSON,
-    encode: Callable[[Any], tuple[bytes, dict[str, str]]] | None = None,
-) -> Response:
-    """Serve ``build()`` encoded, from the per-revision cache when it is there."""
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """What every read handler needs, injected as one dependency.
 
-    def build_body() -> tuple[bytes, dict[str, str]]:
-        value = build()
-        if encode is not None:
-            return encode(value)
-        return _encoder.encode(value), _language_headers(value)
+    One dependency, not two: litestar resolves several dependencies of a handler in a task
+    group, which costs more than the whole cache hit it serves.
+    """
 
-    revision = store.get_revision()
-    entry = cache.get(revision, key, build_body)
-    headers = {"ETag": entry.etag, "Vary": vary, "X-Dataset-Revision": str(revision), **entry.headers}
-    return Response(content=entry.body, media_type=media_type, headers=headers)
+    store: Store
+    cache: ResponseCache
+
+    def respond(
+        self,
+        key: tuple,
+        build: Callable[[], Any],
+        *,
+        vary: str = "Accept-Language",
+        media_type: str = JSON,
+        encode: Callable[[Any], tuple[bytes, dict[str, str]]] | None = None,
+    ) -> Response:
+        """Serve ``build()`` encoded, from the per-revision cache when it is there."""
+
+        def build_body() -> tuple[bytes, dict[str, str]]:
+            value = build()
+            if encode is not None:
+                return encode(value)
+            return _encoder.encode(value), _language_headers(value)
+
+        revision = self.store.get_revision()
+        entry = self.cache.get(revision, key, build_body)
+        headers = {"ETag": entry.etag, "Vary": vary, "X-Dataset-Revision": str(revision), **entry.headers}
+        return Response(content=entry.body, media_type=media_type, headers=headers)
+
+
+ReaderDep = NamedDependency[Reader]
 
 
 def _language_headers(value: Any) -> dict[str, str]:
@@ -137,9 +150,7 @@ def _preferences(lang: str | None, accept_language: str | None) -> tuple[str, ..
 
 
 def _listing_page(
-    request: Request,
-    store: StoreDep,
-    cache: CacheDep,
+    reader: ReaderDep,
     *,
     country: str | None,
     kind: str | None,
@@ -151,6 +162,7 @@ def _listing_page(
     include_worldwide: bool,
     accept_language: str | None,
 ) -> Response:
+    store = reader.store
     preferences = _preferences(lang, accept_language)
     key = ("listings", country, kind, topic, q, limit, cursor, include_worldwide, preferences)
 
@@ -173,7 +185,7 @@ def _listing_page(
         except CursorInvalid as exc:
             raise InvalidRequest([FieldError(in_="query", field="cursor", detail=str(exc))]) from None
 
-    return _respond(request, store, cache, key, build)
+    return reader.respond(key, build)
 
 
 def _check_country(code: str) -> None:
@@ -199,9 +211,7 @@ _LIST_DESCRIPTION = (
     tags=["listings"],
 )
 def list_listings(
-    request: Request,
-    store: StoreDep,
-    cache: CacheDep,
+    reader: ReaderDep,
     country: Annotated[
         CountryCode | None,  # type: ignore[valid-type]
         Parameter(description="ISO 3166-1 alpha-2, upper case; `XX` for worldwide only."),
@@ -216,7 +226,7 @@ def list_listings(
     accept_language: AcceptLanguage = None,
 ) -> Response[ListingPage]:
     return _listing_page(
-        request, store, cache, country=country, kind=kind, topic=topic, q=q, lang=lang, limit=limit,
+        reader, country=country, kind=kind, topic=topic, q=q, lang=lang, limit=limit,
         cursor=cursor, include_worldwide=include_worldwide, accept_language=accept_language,
     )
 
@@ -231,9 +241,7 @@ def list_listings(
     tags=["listings"],
 )
 def list_country_listings(
-    request: Request,
-    store: StoreDep,
-    cache: CacheDep,
+    reader: ReaderDep,
     code: CountryPath,
     kind: KindParam = None,
     topic: TopicParam = None,
@@ -246,7 +254,7 @@ def list_country_listings(
 ) -> Response[ListingPage]:
     _check_country(code)
     return _listing_page(
-        request, store, cache, country=code, kind=kind, topic=topic, q=q, lang=lang, limit=limit,
+        reader, country=code, kind=kind, topic=topic, q=q, lang=lang, limit=limit,
         cursor=cursor, include_worldwide=include_worldwide, accept_language=accept_language,
     )
 
@@ -260,13 +268,12 @@ def list_country_listings(
     tags=["listings"],
 )
 def get_listing(
-    request: Request,
-    store: StoreDep,
-    cache: CacheDep,
+    reader: ReaderDep,
     listing_id: ListingIdPath,
     lang: LangParam = None,
     accept_language: AcceptLanguage = None,
 ) -> Response[ListingView]:
+    store = reader.store
     preferences = _preferences(lang, accept_language)
 
     def build() -> ListingView:
@@ -277,7 +284,7 @@ def get_listing(
             raise HTTPException(status_code=410, detail=f"listing {listing_id!r} was retired (revision {row.revision})")
         return build_listing(store, row, preferences)
 
-    return _respond(request, store, cache, ("listing", listing_id, preferences), build)
+    return reader.respond(("listing", listing_id, preferences), build)
 
 
 @get(
@@ -291,10 +298,11 @@ def get_listing(
     tags=["countries"],
 )
 def list_countries(
-    request: Request, store: StoreDep, cache: CacheDep, lang: LangParam = None, accept_language: AcceptLanguage = None
+    reader: ReaderDep, lang: LangParam = None, accept_language: AcceptLanguage = None
 ) -> Response[Page]:
+    store = reader.store
     preferences = _preferences(lang, accept_language)
-    return _respond(request, store, cache, ("countries", preferences), lambda: build_countries(store, preferences))
+    return reader.respond(("countries", preferences), lambda: build_countries(store, preferences))
 
 
 @get(
@@ -306,13 +314,12 @@ def list_countries(
     tags=["countries"],
 )
 def get_country(
-    request: Request,
-    store: StoreDep,
-    cache: CacheDep,
+    reader: ReaderDep,
     code: CountryPath,
     lang: LangParam = None,
     accept_language: AcceptLanguage = None,
 ) -> Response[Country]:
+    store = reader.store
     preferences = _preferences(lang, accept_language)
 
     def build() -> Country:
@@ -321,7 +328,7 @@ def get_country(
             raise NotFoundException(detail=f"no listings for country {code!r}")
         return country
 
-    return _respond(request, store, cache, ("country", code, preferences), build)
+    return reader.respond(("country", code, preferences), build)
 
 
 @get(
@@ -333,10 +340,11 @@ def get_country(
     tags=["topics"],
 )
 def list_topics(
-    request: Request, store: StoreDep, cache: CacheDep, lang: LangParam = None, accept_language: AcceptLanguage = None
+    reader: ReaderDep, lang: LangParam = None, accept_language: AcceptLanguage = None
 ) -> Response[TopicPage]:
+    store = reader.store
     preferences = _preferences(lang, accept_language)
-    return _respond(request, store, cache, ("topics", preferences), lambda: build_topics(store, preferences))
+    return reader.respond(("topics", preferences), lambda: build_topics(store, preferences))
 
 
 def _ndjson(store: Store) -> tuple[bytes, dict[str, str]]:
@@ -356,19 +364,18 @@ def _ndjson(store: Store) -> tuple[bytes, dict[str, str]]:
     tags=["dataset"],
 )
 def get_dataset(
-    request: Request,
-    store: StoreDep,
-    cache: CacheDep,
+    reader: ReaderDep,
     accept: Annotated[str | None, HeaderParameter(name="Accept", description="`application/x-ndjson` for one listing per line.")] = None,
 ) -> Response[DatasetInfo]:
+    store = reader.store
     if accept and NDJSON in accept:
-        return _respond(
-            request, store, cache, ("dataset", "ndjson"), lambda: store, vary="Accept",
+        return reader.respond(
+            ("dataset", "ndjson"), lambda: store, vary="Accept",
             media_type=NDJSON, encode=_ndjson,
         )
     revision = store.get_revision()
-    return _respond(
-        request, store, cache, ("dataset", "json"), lambda: build_dataset(store, revision),
+    return reader.respond(
+        ("dataset", "json"), lambda: build_dataset(store, revision),
         vary="Accept",
     )
 
@@ -396,15 +403,16 @@ def healthz(store: StoreDep) -> Response[Health]:
     tags=["listings"],
 )
 def list_listing_revisions(
-    request: Request, store: StoreDep, cache: CacheDep, listing_id: ListingIdPath
+    reader: ReaderDep, listing_id: ListingIdPath
 ) -> Response[ListingRevisionPage]:
+    store = reader.store
     def build() -> ListingRevisionPage:
         page = build_revisions(store, listing_id)
         if page is None:
             raise NotFoundException(detail=f"no listing with id {listing_id!r}")
         return page
 
-    return _respond(request, store, cache, ("revisions", listing_id), build, vary="Accept-Encoding")
+    return reader.respond(("revisions", listing_id), build, vary="Accept-Encoding")
 
 
 @get(
@@ -418,21 +426,20 @@ def list_listing_revisions(
     tags=["dataset"],
 )
 def list_changes(
-    request: Request,
-    store: StoreDep,
-    cache: CacheDep,
+    reader: ReaderDep,
     since: Annotated[
         str | None, Parameter(pattern=r"^s1\.[0-9]{1,18}$", description="`next_cursor` of the previous page.")
     ] = None,
     limit: Annotated[int, Parameter(ge=1, le=500, description="Page size.")] = 100,
 ) -> Response[ChangePage]:
+    store = reader.store
     def build() -> ChangePage:
         try:
             return build_changes(store, since=since, limit=limit)
         except CursorInvalid as exc:
             raise InvalidRequest([FieldError(in_="query", field="since", detail=str(exc))]) from None
 
-    return _respond(request, store, cache, ("changes", since, limit), build, vary="Accept-Encoding")
+    return reader.respond(("changes", since, limit), build, vary="Accept-Encoding")
 
 
 public_handlers = [
