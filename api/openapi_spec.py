@@ -7,7 +7,7 @@ import json
 import msgspec
 from litestar import Litestar, Request, Response, get
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIType, Schema
+from litestar.openapi.spec import Link, OpenAPI, OpenAPIMediaType, OpenAPIType, Schema
 
 __all__ = ["SpecRenderPlugin", "customize_schema", "render_spec", "serve_spec"]
 
@@ -26,6 +26,40 @@ def _not_nullable(schema: Schema) -> None:
         schema.enum = [v for v in schema.enum if v is not None]
 
 
+#: OpenAPI links: how the answer of one operation feeds the next (clients and schemathesis's
+#: stateful mode follow them: create -> read -> decide, report -> resolve, token -> revoke).
+_LINKS = {
+    ("/v1/submissions", "post", "201"): {
+        "GetSubmission": ("V1SubmissionsSubmissionIdGetSubmission", {"submission_id": "$response.body#/id"}),
+        "DecideSubmission": ("V1SubmissionsSubmissionIdDecisionDecideSubmission", {"submission_id": "$response.body#/id"}),
+    },
+    ("/v1/submissions/{submission_id}/decision", "post", "200"): {
+        "GetDecidedListing": ("V1ListingsListingIdGetListing", {"listing_id": "$response.body#/listing_id"}),
+        "GetListingHistory": ("V1ListingsListingIdRevisionsListListingRevisions", {"listing_id": "$response.body#/listing_id"}),
+    },
+    ("/v1/listings/{listing_id}/reports", "post", "202"): {
+        "ResolveReport": ("V1ReportsReportIdResolutionResolveReport", {"report_id": "$response.body#/id"}),
+    },
+    ("/v1/tokens", "post", "201"): {
+        "RevokeToken": ("V1TokensTokenIdRevocationRevokeTokenEndpoint", {"token_id": "$response.body#/id"}),
+    },
+    ("/v1/listings/{listing_id}", "get", "200"): {
+        "GetListingHistory": ("V1ListingsListingIdRevisionsListListingRevisions", {"listing_id": "$response.body#/id"}),
+        "ReportListing": ("V1ListingsListingIdReportsAddReport", {"listing_id": "$response.body#/id"}),
+    },
+}
+
+
+def _add_links(schema: OpenAPI) -> None:
+    for (path, method, status), links in _LINKS.items():
+        operation = getattr(schema.paths[path], method)  # type: ignore[index]
+        response = operation.responses[status]
+        response.links = {
+            name: Link(operation_id=operation_id, parameters=parameters)
+            for name, (operation_id, parameters) in links.items()
+        }
+
+
 def customize_schema(schema: OpenAPI) -> None:
     """Say what litestar cannot infer from signatures.
 
@@ -37,6 +71,7 @@ def customize_schema(schema: OpenAPI) -> None:
             for parameter in (operation.parameters or []) if operation else []:
                 if isinstance(parameter.schema, Schema):
                     _not_nullable(parameter.schema)
+    _add_links(schema)
     dataset = schema.paths["/v1/dataset"].get  # type: ignore[index,union-attr]
     ok = dataset.responses["200"]  # type: ignore[index,union-attr]
     ok.content["application/x-ndjson"] = OpenAPIMediaType(  # type: ignore[index,union-attr]

@@ -201,7 +201,11 @@ BAD_CURSORS = [
     pytest.param(lambda c: "c1.", id="empty-payload"),
     pytest.param(lambda c: "c1.!!!", id="not-base64"),
     pytest.param(lambda c: "c1.é", id="non-ascii"),
-    pytest.param(lambda c: _valid_cursor(c)[:-4], id="truncated"),
+    # Any well-formed cursor is a valid position (the spec states the pattern), so what is
+    # refused is what does not fit it:
+    pytest.param(lambda c: "c1.2.ru-evacuation", id="group-not-0-or-1"),
+    pytest.param(lambda c: "c1.0.", id="no-id"),
+    pytest.param(lambda c: "c1.0.Ru-Evacuation", id="id-not-a-slug"),
     pytest.param(lambda c: "c2." + _valid_cursor(c)[3:], id="wrong-version"),
     pytest.param(lambda c: _valid_cursor(c)[3:], id="prefix-stripped"),
     pytest.param(lambda c: "c1." + _b64(b'[2,"ru-evacuation"]'), id="group-out-of-range"),

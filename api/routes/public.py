@@ -20,6 +20,7 @@ from litestar.params import HeaderParameter, Parameter
 
 from api.caching import ResponseCache
 from api.catalog import (
+    LISTING_CURSOR_PATTERN,
     CursorInvalid,
     build_countries,
     build_country,
@@ -78,7 +79,7 @@ QueryParam = Annotated[
 LimitParam = Annotated[int, Parameter(ge=1, le=100, description="Page size.")]
 CursorParam = Annotated[
     str | None,
-    Parameter(max_length=400, description="`next_cursor` of the previous page, unchanged."),
+    Parameter(pattern=LISTING_CURSOR_PATTERN, max_length=100, description="`next_cursor` of the previous page, unchanged."),
 ]
 WorldwideParam = Annotated[
     bool,
