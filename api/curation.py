@@ -21,7 +21,7 @@ from api.auth import Identity
 from api.models import CreateSubmission, FieldChange, Listing, RetireSubmission, SubmissionCreate, UpdateSubmission
 from api.problems import FieldError
 from api.store import SubmissionRow, Store
-from api.validation import check_listing
+from api.validation import check_listing, check_text, check_url, other_listings_domains
 
 __all__ = [
     "Conflict",
@@ -79,7 +79,8 @@ def _listing_id(data: SubmissionCreate) -> str:
 
 def _check_document(store: Store, listing: Listing) -> None:
     topic_ids = {t.id for t in store.list_topics()}
-    problems = check_listing(listing, topic_ids)
+    others = (row.document for row in store.iter_listings(statuses=("active", "closed", "retired")))
+    problems = check_listing(listing, topic_ids, known_domains=other_listings_domains(others, listing.id))
     if problems:
         raise SubmissionInvalid([FieldError(in_="body", field=f"listing.{f}", detail=m) for f, m in problems])
 
@@ -106,8 +107,16 @@ def _check_base(store: Store, action: str, listing_id: str, base_revision: int |
         )
 
 
+def check_free_text(field: str, text: str) -> None:
+    """Notes, reasons and resolutions are shown to reviewers: plain text only."""
+    problems = check_text(field, text)
+    if problems:
+        raise SubmissionInvalid([FieldError(in_="body", field=f, detail=m) for f, m in problems])
+
+
 def submit(store: Store, identity: Identity, data: SubmissionCreate) -> int:
     """Record a proposed change; nothing goes live until a second person approves it."""
+    check_free_text("note", data.note)
     action = data.__struct_config__.tag  # "create" | "update" | "retire"
     listing_id = _listing_id(data)
     document = None if isinstance(data, RetireSubmission) else data.listing
@@ -116,6 +125,10 @@ def submit(store: Store, identity: Identity, data: SubmissionCreate) -> int:
         _check_document(store, document)
     with store.transaction():
         _check_base(store, action, listing_id, base_revision)
+        # The evidence passes the URL policy too (after the state checks: a 404/409 comes first).
+        bad_sources = [FieldError(in_="body", field=f, detail=m) for i, url in enumerate(data.sources) for f, m in check_url(f"sources[{i}]", url)]
+        if bad_sources:
+            raise SubmissionInvalid(bad_sources)
         submission_id = store.add_submission(
             action=action,
             listing_id=listing_id,
@@ -136,6 +149,7 @@ def submit(store: Store, identity: Identity, data: SubmissionCreate) -> int:
 
 def decide(store: Store, identity: Identity, submission_id: int, decision: str, reason: str) -> SubmissionRow:
     """Approve (apply the change, atomically) or reject a pending submission."""
+    check_free_text("reason", reason)
     with store.transaction():
         submission = store.get_submission(submission_id)
         if submission is None:

@@ -21,7 +21,7 @@ import msgspec
 
 from api.models import LANGUAGE_TAG_PATTERN, Listing, Topic, TopicFile, Translation
 from api.store import ImportSummary, Store
-from api.validation import check_listing, check_topics
+from api.validation import check_listing, check_topics, known_domains_by_listing
 
 __all__ = ["DataProblem", "DatasetInvalid", "import_directory", "load_directory"]
 
@@ -108,6 +108,19 @@ def _name_bad_key(path: str, message: str, untyped: object) -> tuple[str, str]:
     return path, message
 
 
+def name_dict_paths(field: str, message: str, untyped: object) -> tuple[str, str]:
+    """Resolve msgspec's anonymous dict positions against the raw document.
+
+    ``translations[...].title`` becomes ``translations.pt-BR.title``, and a malformed key
+    is named (``translations.english``), so every write path says which entry is wrong.
+    """
+    if "[...]" in field:
+        return _name_dict_entry(field, message, untyped)
+    if message.startswith("invalid key") or field.endswith("translations"):
+        return _name_bad_key(field, message, untyped)
+    return field, message
+
+
 def _decode(path: Path, kind: type) -> tuple[object | None, list[DataProblem]]:
     where = str(path)
     decode = msgspec.json.decode if path.suffix == ".json" else msgspec.toml.decode
@@ -116,10 +129,8 @@ def _decode(path: Path, kind: type) -> tuple[object | None, list[DataProblem]]:
         return decode(raw, type=kind), []
     except msgspec.ValidationError as exc:
         field, message = split_validation_error(exc)
-        if "[...]" in field:
-            field, message = _name_dict_entry(field, message, decode(raw))
-        elif message.startswith("invalid key"):
-            field, message = _name_bad_key(field, message, decode(raw))
+        if "[...]" in field or message.startswith("invalid key"):
+            field, message = name_dict_paths(field, message, decode(raw))
         return None, [DataProblem(where, field, message)]
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         return None, [DataProblem(where, "", f"cannot parse the file: {exc}")]
@@ -157,6 +168,7 @@ def load_directory(
             problems.append(DataProblem(str(stray), "", "not a listing file: use <id>.toml or <id>.json"))
 
     listings: list[Listing] = []
+    where_of: list[str] = []
     first_file: dict[str, Path] = {}
     for path in files:
         parsed, found = _decode(path, Listing)
@@ -173,10 +185,13 @@ def load_directory(
             problems.append(DataProblem(where, "id", f"duplicate id {listing.id!r}, also in {first_file[listing.id]}"))
             continue
         first_file[listing.id] = path
-        # Without a readable taxonomy, every other rule still runs: one pass of fixes is enough.
-        checks = check_listing(listing, topic_ids if topics else None)
-        problems += [DataProblem(where, f, m) for f, m in checks]
         listings.append(listing)
+        where_of.append(where)
+    # Checked once all are read: each listing's URLs are compared with the OTHER listings' domains.
+    for where, listing, known in zip(where_of, listings, known_domains_by_listing(listings), strict=True):
+        # Without a readable taxonomy, every other rule still runs: one pass of fixes is enough.
+        checks = check_listing(listing, topic_ids if topics else None, known_domains=known)
+        problems += [DataProblem(where, f, m) for f, m in checks]
     if problems:
         raise DatasetInvalid(problems)
     return listings, topics

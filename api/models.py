@@ -489,7 +489,7 @@ class ReportResolution(Base, kw_only=True):
 
 
 class TokenCreate(Base, kw_only=True):
-    name: Annotated[str, Meta(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._@-]*$", description="The person this token belongs to.")]
+    name: Annotated[str, Meta(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9 ._@-]*[A-Za-z0-9._@-])?$", description="The person this token belongs to (no leading or trailing space).")]
     role: Role
     expires_in_days: Annotated[int, Meta(ge=1, le=3650)] | None = None
 

@@ -29,6 +29,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.utils.scope.state import ScopeState
 
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
@@ -120,11 +121,38 @@ def _field_errors_from_litestar(extra: Any) -> list[FieldError]:
     return errors
 
 
+def _name_listing_entries(request: Request, errors: list[FieldError]) -> list[FieldError]:
+    """Body errors inside a listing's translations name the language, as imports do.
+
+    msgspec reports a dict value's position as ``[...]``; the body litestar already read is
+    decoded untyped and the importer's resolver finds which entry it was.
+    """
+    if not any(e.in_ == "body" and "listing.translations" in e.field for e in errors):
+        return errors
+    body = ScopeState.from_scope(request.scope).body
+    try:
+        document = msgspec.json.decode(body).get("listing") if isinstance(body, bytes) else None
+    except (msgspec.DecodeError, AttributeError):
+        document = None
+    if not isinstance(document, dict):
+        return errors
+    from api.dataset import name_dict_paths  # noqa: PLC0415 - the importer's resolver, one rule for both
+
+    named = []
+    for error in errors:
+        if error.in_ == "body" and error.field.startswith("listing.translations"):
+            field, detail = name_dict_paths(error.field.removeprefix("listing."), error.detail, document)
+            error = FieldError(in_="body", field=f"listing.{field}", detail=detail)
+        named.append(error)
+    return named
+
+
 def handle_http_exception(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     if isinstance(exc, InvalidRequest) or isinstance(exc, ValidationException):
         errors = exc.errors if isinstance(exc, InvalidRequest) else _field_errors_from_litestar(exc.extra)
+        errors = _name_listing_entries(request, errors)
         detail = "; ".join(f"{e.in_} {e.field!r}: {e.detail}" for e in errors) or exc.detail
         problem = Problem(
             type=INVALID_REQUEST_TYPE, title="Invalid request", status=400, detail=detail, errors=errors

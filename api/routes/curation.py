@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
@@ -229,12 +230,13 @@ def add_report(
     row = store.get_listing(listing_id)
     if row is None or row.status == "retired":
         raise NotFoundException(detail=f"no listing with id {listing_id!r}")
-    if data.details:
-        problems = check_text("details", data.details)
+    details = data.details.strip() if data.details else None  # forms and curl add a final newline
+    if details:
+        problems = check_text("details", details)
         if problems:
             raise InvalidRequest([FieldError(in_="body", field=f, detail=m) for f, m in problems])
     with store.transaction():
-        report_id = store.add_report(listing_id=listing_id, reason=data.reason, details=data.details)
+        report_id = store.add_report(listing_id=listing_id, reason=data.reason, details=details or None)
         store.add_audit(actor="public", action="report.create", target=f"report:{report_id}",
                         details={"listing_id": listing_id, "reason": data.reason})
     return Response(ReportReceipt(id=report_id, status="open"), status_code=202, headers=NO_STORE)
@@ -276,6 +278,7 @@ def list_reports(
     tags=["reports"],
 )
 def resolve_report(store: StoreDep, identity: IdentityDep, report_id: IdPath, data: JSONBody[ReportResolution]) -> Response[Report]:
+    curation.check_free_text("resolution", data.resolution)
     with store.transaction():
         if store.get_report(report_id) is None:
             raise NotFoundException(detail=f"no report {report_id}")
@@ -304,7 +307,15 @@ def token_info(row: TokenRow) -> TokenInfo:
 
 
 def create_token(store: Store, *, name: str, role: str, expires_in_days: int | None, actor: str) -> tuple[str, TokenRow]:
-    """Mint a token (shared by the CLI and the API); only its hash is stored."""
+    """Mint a token (shared by the CLI and the API); only its hash is stored.
+
+    The name is validated as the API validates it: it identifies a person for the four-eyes
+    rule, so "Ana" and "Ana " must not be two people.
+    """
+    try:
+        msgspec.convert({"name": name, "role": role}, TokenCreate)
+    except msgspec.ValidationError as exc:
+        raise curation.SubmissionInvalid([FieldError(in_="body", field="name", detail=str(exc))]) from None
     token = generate_token()
     expires_at = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=expires_in_days) if expires_in_days else None
     with store.transaction():
