@@ -27,9 +27,11 @@ from api import __version__
 from api.openapi_spec import SpecRenderPlugin, customize_schema, serve_spec
 from api.caching import ConditionalGetMiddleware, ResponseCache
 from api.auth import Identity
+from api.clock import Clock, SystemClock
 from api.curation import CurationError, SubmissionInvalid
 from api.problems import FieldError, InvalidRequest, Problem, exception_handlers, handle_http_exception, problem_response
 from api.routes.curation import curation_handlers
+from api.routes.vetting import vetting_handlers
 from api.routes.public import Reader, public_handlers
 from api.settings import Settings, load_settings
 from api.store import Store
@@ -154,8 +156,10 @@ class ActionDirectory(Litestar):
         await super().__call__({**scope, "method": "GET"}, receive, headers_only)
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Litestar:
-    """Build the app. Pass ``store`` to share an open database (tests); else it opens ``settings.db``."""
+def create_app(settings: Settings | None = None, *, store: Store | None = None, clock: Clock | None = None) -> Litestar:
+    """Build the app. Pass ``store`` to share an open database (tests); else it opens ``settings.db``.
+    ``clock`` decides what "today" is for lifecycle rules (tests pass a ``FixedClock``)."""
+    clock = clock or SystemClock()
     settings = settings or load_settings()
     cache = ResponseCache(settings.response_cache_size)
     owned_store = store is None
@@ -179,12 +183,12 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     def provide_reader() -> Reader:
         if not reader_holder:
-            reader_holder.append(Reader(store=provide_store(), cache=cache))
+            reader_holder.append(Reader(store=provide_store(), cache=cache, clock=clock))
         return reader_holder[0]
 
     cache_control = f"public, max-age={settings.max_age}, stale-while-revalidate={settings.stale_while_revalidate}"
     app = ActionDirectory(
-        route_handlers=[*public_handlers, *curation_handlers, serve_spec],
+        route_handlers=[*public_handlers, *curation_handlers, *vetting_handlers, serve_spec],
         dependencies={
             "store": Provide(provide_store, sync_to_thread=False),
             "reader": Provide(provide_reader, sync_to_thread=False),
@@ -231,6 +235,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                 Tag(name="curation", description="Propose changes; a second person reviews them."),
                 Tag(name="reports", description="Anyone reports a problem; reviewers resolve it."),
                 Tag(name="tokens", description="Admins manage curators' and reviewers' tokens."),
+                Tag(name="vetting", description="What needs a reviewer: reviews due, broken links, closing petitions."),
             ],
             components=Components(
                 security_schemes={
@@ -246,6 +251,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         debug=False,
     )
     app.state.store_provider = provide_store
+    app.state.clock = clock
     app.state.settings = settings
     app.state.cache = cache
     customize_schema(app.openapi_schema)

@@ -7,6 +7,7 @@ a cache hit.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from api.i18n import best_language, country_name, language_name, ui_language
@@ -30,7 +31,7 @@ from api.models import (
     TopicView,
 )
 from api.curation import diff_documents
-from api.store import ListingRow, Store
+from api.store import ListingRow, Store, Visibility
 
 __all__ = [
     "CursorInvalid",
@@ -88,6 +89,7 @@ def listing_view(
     preferences: tuple[str, ...],
     topic_labels: dict[str, tuple[str, str]],
     ui_lang: str,
+    today: dt.date,
 ) -> ListingView:
     doc = row.document
     available = list(doc.translations)
@@ -104,7 +106,8 @@ def listing_view(
         topics=doc.topics,
         languages=doc.languages,
         translations=available,
-        status=row.status,  # type: ignore[arg-type]
+        status=row.public_status(today),  # type: ignore[arg-type]
+        review_overdue=doc.verification.next_review_at < today,
         verification=doc.verification,
         link_check=LinkCheck(status=row.link_status, checked_at=row.link_checked_at),  # type: ignore[arg-type]
         revision=row.revision,
@@ -133,6 +136,7 @@ def build_listing_page(
     q: str | None,
     cursor: str | None,
     limit: int,
+    visibility: Visibility,
 ) -> ListingPage:
     after = decode_cursor(cursor) if cursor else None
     rows = store.list_listings(
@@ -143,20 +147,21 @@ def build_listing_page(
         q=q,
         after=after,
         limit=limit + 1,
+        visibility=visibility,
     )
     more = len(rows) > limit
     rows = rows[:limit]
     labels = _topic_labels(store.list_topics(), preferences)
     ui_lang = ui_language(preferences)
     return ListingPage(
-        data=[listing_view(r, preferences, labels, ui_lang) for r in rows],
+        data=[listing_view(r, preferences, labels, ui_lang, visibility.today) for r in rows],
         next_cursor=encode_cursor(rows[-1]) if more and rows else None,
     )
 
 
-def build_listing(store: Store, row: ListingRow, preferences: tuple[str, ...]) -> ListingView:
+def build_listing(store: Store, row: ListingRow, preferences: tuple[str, ...], today: dt.date) -> ListingView:
     labels = _topic_labels(store.list_topics(), preferences)
-    return listing_view(row, preferences, labels, ui_language(preferences))
+    return listing_view(row, preferences, labels, ui_language(preferences), today)
 
 
 def _country(code: str, counts: dict[str, int], lang: str) -> Country:
@@ -170,23 +175,23 @@ def _country(code: str, counts: dict[str, int], lang: str) -> Country:
     )
 
 
-def build_countries(store: Store, preferences: tuple[str, ...]) -> Page:
+def build_countries(store: Store, preferences: tuple[str, ...], visibility: Visibility) -> Page:
     """Countries with listings, by code; the worldwide pseudo-country ``XX`` comes last."""
     lang = ui_language(preferences)
-    counts = store.count_listings_by_country()
+    counts = store.count_listings_by_country(visibility)
     codes = sorted(counts, key=lambda c: (c == COUNTRY_WORLDWIDE, c))
     return Page(data=[_country(code, counts[code], lang) for code in codes])
 
 
-def build_country(store: Store, code: str, preferences: tuple[str, ...]) -> Country | None:
-    counts = store.count_listings_by_country().get(code)
+def build_country(store: Store, code: str, preferences: tuple[str, ...], visibility: Visibility) -> Country | None:
+    counts = store.count_listings_by_country(visibility).get(code)
     if counts is None:
         return None
     return _country(code, counts, ui_language(preferences))
 
 
-def build_topics(store: Store, preferences: tuple[str, ...]) -> TopicPage:
-    counts = store.count_listings_by_topic()
+def build_topics(store: Store, preferences: tuple[str, ...], visibility: Visibility) -> TopicPage:
+    counts = store.count_listings_by_topic(visibility)
     data = []
     for topic in store.list_topics():
         lang = best_language(list(topic.labels), preferences)
@@ -202,19 +207,25 @@ def build_topics(store: Store, preferences: tuple[str, ...]) -> TopicPage:
     return TopicPage(data=data)
 
 
-def dataset_items(store: Store) -> list[DatasetItem]:
+def dataset_items(store: Store, today: dt.date) -> list[DatasetItem]:
+    """Every listing that is not retired, closed and held ones included, with its status."""
     return [
-        DatasetItem(listing=row.document, status=row.status, revision=row.revision, updated_at=row.updated_at)  # type: ignore[arg-type]
-        for row in store.iter_listings(statuses=("active", "closed"))
+        DatasetItem(
+            listing=row.document,
+            status=row.public_status(today),  # type: ignore[arg-type]
+            revision=row.revision,
+            updated_at=row.updated_at,
+        )
+        for row in store.iter_listings()
     ]
 
 
-def build_dataset(store: Store, revision: int) -> DatasetInfo:
+def build_dataset(store: Store, revision: int, today: dt.date) -> DatasetInfo:
     return DatasetInfo(
         revision=revision,
         license=DATA_LICENSE,
         topics=store.list_topics(),
-        listings=dataset_items(store),
+        listings=dataset_items(store, today),
     )
 
 

@@ -144,11 +144,14 @@ def token_create(name: str, role: str, expires_in_days: int | None, db: Path | N
     Example:
         actiondir token create --name "Ana Souza" --role reviewer --expires-in-days 180
     """
+    from api.curation import CurationError  # noqa: PLC0415
     from api.routes.curation import create_token  # noqa: PLC0415
 
     store = _open_store(db)
     try:
         secret, row = create_token(store, name=name, role=role, expires_in_days=expires_in_days, actor="cli")
+    except CurationError as exc:
+        raise click.ClickException(f"invalid --name {name!r}: letters, digits, spaces and ._@- only, no leading or trailing space ({exc.detail})") from None
     finally:
         store.close()
     expiry = row.expires_at.isoformat() if row.expires_at else "never"
@@ -247,6 +250,87 @@ def openapi(output: Path) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
     click.echo(f"wrote {output} ({len(json.loads(text)['paths'])} paths)")
+
+
+#: Key of the in-process ``click`` context object that tests use to pass keyword arguments to
+#: ``LinkChecker`` (e.g. ``allow_loopback_for_tests``). Deliberately no option and no
+#: environment variable: nothing a shell, a container or a deployment sets can reach it.
+LINK_CHECKER_TEST_OPTIONS = "link_checker_test_options"
+
+
+@cli.command(name="check-links")
+@click.option("--country", metavar="CC", help="Only listings for this country (ISO 3166-1 alpha-2; worldwide ones are left out).")
+@click.option("--stale-days", type=click.IntRange(min=0), metavar="N", help="Only listings not checked in the last N days.")
+@db_option
+@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="Requests in flight at once (still one per site).")
+@click.pass_context
+def check_links(ctx: click.Context, country: str | None, stale_days: int | None, db: Path | None, concurrency: int) -> None:
+    """Check each active listing's url and record the result (a report: exits 0 with broken links).
+
+    HEAD (then GET) with redirects followed by hand: a redirect to another site is not followed
+    and is marked for review, and nothing is ever sent to a private or internal address. One
+    request per site at a time, a second apart. The summary lists every link that is not ok.
+
+    \b
+    Example:
+        actiondir check-links --country RU --stale-days 7
+    """
+    import asyncio  # noqa: PLC0415
+
+    from api.vetting.links import LinkChecker, LinkResult  # noqa: PLC0415
+
+    if country is not None:
+        country = country.upper()
+        if len(country) != 2 or not country.isascii() or not country.isalpha():
+            raise click.BadParameter(f"{country!r} is not an ISO 3166-1 alpha-2 code (e.g. RU)", param_hint="--country")
+    options = dict((ctx.obj or {}).get(LINK_CHECKER_TEST_OPTIONS, {}))
+    store = _open_store(db)
+    try:
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=stale_days) if stale_days is not None else None
+        targets = store.listings_to_check(country=country, checked_before=cutoff)
+        results: dict[str, LinkResult] = {}
+        with click.progressbar(length=len(targets), label="Checking links", file=sys.stderr, hidden=not targets) as bar:
+
+            def record(listing_id: str, result: LinkResult) -> None:
+                store.add_link_check(
+                    listing_id=listing_id,
+                    checked_at=result.checked_at,
+                    status=result.status,
+                    http_status=result.http_status,
+                    final_url=result.final_url,
+                    needs_review=result.needs_review,
+                    detail=result.detail,
+                )
+                results[listing_id] = result
+                bar.update(1)
+
+            async def run() -> None:
+                async with LinkChecker(concurrency=concurrency, **options) as checker:
+                    await checker.check_many(targets, on_result=record)
+
+            try:
+                asyncio.run(run())
+            finally:  # an interrupted run still publishes what it recorded
+                revision = store.finish_link_check_run(len(results))
+    finally:
+        store.close()
+    counts = {status: 0 for status in ("ok", "redirected", "broken", "unreachable")}
+    for result in results.values():
+        counts[result.status] += 1
+    click.echo(
+        f"Checked {len(results)} link(s): "
+        + ", ".join(f"{n} {status}" for status, n in counts.items())
+        + f" (dataset revision {revision})"
+    )
+    problems = sorted((lid, r) for lid, r in results.items() if r.status != "ok")
+    if problems:
+        width = max(len(lid) for lid, _ in problems)
+        click.echo(f"{'listing':<{width}}  {'status':<11}  code  review  final URL / detail")
+        for lid, r in problems:
+            code = str(r.http_status) if r.http_status is not None else "-"
+            review = "yes" if r.needs_review else "no"
+            tail = " ".join(part for part in (r.final_url or "", f"({r.detail})" if r.detail else "") if part)
+            click.echo(f"{lid:<{width}}  {r.status:<11}  {code:>4}  {review:<6}  {tail}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -237,8 +237,12 @@ class ListingView(msgspec.Struct, kw_only=True):
     """Languages the resource itself is published in."""
     translations: list[str]
     """Languages in which this listing's title and summary exist here."""
-    status: Literal["active", "closed", "retired"]
+    status: Literal["active", "closed", "unverified", "retired"]
+    """`closed`: a petition past its `closes_at`; `unverified`: its link failed twice in a row
+    and no reviewer has acted yet. Neither is in the default lists (see `include`)."""
     verification: Verification
+    review_overdue: bool
+    """True when `verification.next_review_at` has passed: a curator should look again."""
     link_check: LinkCheck
     revision: int
     """This listing's own revision number; it moves on every accepted change."""
@@ -306,7 +310,7 @@ class DatasetItem(msgspec.Struct, kw_only=True):
     """An item of `/v1/dataset`: the listing document plus server-owned fields."""
 
     listing: Listing
-    status: Literal["active", "closed", "retired"]
+    status: Literal["active", "closed", "unverified", "retired"]
     revision: int
     updated_at: dt.datetime
 
@@ -514,3 +518,64 @@ class TokenCreated(TokenInfo, kw_only=True):
 class TokenPage(msgspec.Struct, kw_only=True):
     data: list[TokenInfo]
     next_cursor: str | None = None
+
+
+# --- Vetting: what needs a reviewer's attention ----------------------------------------------
+
+
+class OverdueReview(msgspec.Struct, kw_only=True):
+    listing_id: str
+    next_review_at: dt.date
+    days_overdue: int
+
+
+class LinkProblem(msgspec.Struct, kw_only=True):
+    """A listing whose latest link check failed or needs a human look."""
+
+    listing_id: str
+    url: str
+    status: Literal["ok", "redirected", "broken", "unreachable"]
+    http_status: int | None
+    final_url: str | None
+    checked_at: dt.datetime
+    consecutive_failures: int
+    held: bool
+    """Out of the default public lists until a reviewer releases it (or approves a change)."""
+    needs_review: bool
+    detail: str
+
+
+class ClosingPetition(msgspec.Struct, kw_only=True):
+    listing_id: str
+    closes_at: dt.date
+    days_left: int
+    """Negative once closed."""
+
+
+class VettingCounts(msgspec.Struct, kw_only=True):
+    overdue_reviews: int
+    link_problems: int
+    held: int
+    closing_petitions: int
+    open_reports: int
+
+
+class VettingSummary(msgspec.Struct, kw_only=True):
+    """Everything that needs a reviewer, as of one day."""
+
+    as_of: dt.date
+    counts: VettingCounts
+    overdue_reviews: list[OverdueReview]
+    link_problems: list[LinkProblem]
+    closing_petitions: list[ClosingPetition]
+    """Petitions closing in the next 14 days or closed in the last 30."""
+    open_reports: list[Report]
+
+
+class HoldRelease(Base, kw_only=True):
+    reason: Note
+
+
+class HoldReleased(msgspec.Struct, kw_only=True):
+    listing_id: str
+    status: Literal["active", "closed"]

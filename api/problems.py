@@ -158,6 +158,12 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
             type=INVALID_REQUEST_TYPE, title="Invalid request", status=400, detail=detail, errors=errors
         )
         return problem_response(request, problem)
+    if status >= 500:
+        log.error("%s %s answered %s: %s", request.method, request.url.path, status, exc.detail, exc_info=exc)
+        return problem_response(
+            request,
+            Problem(type="about:blank", title=title, status=status, detail="the server failed to answer; the error was logged"),
+        )
     detail = exc.detail if exc.detail and exc.detail != title else None
     if status == 404 and detail is None:
         detail = f"nothing at {request.url.path}; see /v1/openapi.json for the API's paths"

@@ -15,6 +15,7 @@ Why this shape:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sqlite3
@@ -33,6 +34,7 @@ __all__ = [
     "DatabaseNotReady",
     "ImportSummary",
     "ListingRow",
+    "Visibility",
     "Store",
     "fts_query",
 ]
@@ -55,6 +57,35 @@ class ListingRow:
     updated_at: dt.datetime
     link_status: str
     link_checked_at: dt.datetime | None
+    link_hold: bool
+    """Held out of the default lists: its link failed twice in a row and no reviewer has acted."""
+
+    def public_status(self, today: dt.date) -> str:
+        """active | closed (a petition past its closing day) | unverified (held) | retired."""
+        if self.status == "retired":
+            return "retired"
+        closes_at = self.document.petition.closes_at if self.document.petition else None
+        if closes_at is not None and closes_at < today:
+            return "closed"
+        if self.link_hold:
+            return "unverified"
+        return "active"
+
+
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """Which listings the public lists show: by default neither closed petitions nor held ones."""
+
+    today: dt.date
+    include_closed: bool = False
+    include_unverified: bool = False
+
+    def where(self, alias: str = "") -> tuple[str, list[object]]:
+        a = f"{alias}." if alias else ""
+        return (
+            f"{a}status = 'active' and (? or {a}link_hold = 0) and (? or {a}closes_at is null or {a}closes_at >= ?)",
+            [int(self.include_unverified), int(self.include_closed), self.today.isoformat()],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,8 +276,48 @@ def _m2_curation(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_m1_initial, _m2_curation)
+def _m3_link_checks(db: sqlite_utils.Database) -> None:
+    # One row per automated check of a listing's url; listings.link_status/link_checked_at
+    # keep the latest one for the read path.
+    db["link_checks"].create(
+        {
+            "id": int,
+            "listing_id": str,
+            "checked_at": str,
+            "status": str,
+            "http_status": int,
+            "final_url": str,
+            "needs_review": int,
+            "detail": str,
+        },
+        pk="id",
+        not_null={"listing_id", "checked_at", "status", "needs_review", "detail"},
+        defaults={"needs_review": 0, "detail": ""},
+        foreign_keys=[("listing_id", "listings", "id")],
+    )
+    db["link_checks"].create_index(["listing_id", "checked_at"])
+
+
+def _m4_lifecycle(db: sqlite_utils.Database) -> None:
+    # What decides whether a listing is in the default public lists, as columns the filters
+    # can use: a petition's closing day, and a hold after two broken link checks in a row.
+    db["listings"].add_column("closes_at", str)
+    db["listings"].add_column("link_hold", int, not_null_default=0)
+    db.execute("update listings set closes_at = json_extract(document, '$.petition.closes_at')")
+    db["listings"].create_index(["status", "link_hold", "closes_at"])
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    _m1_initial,
+    _m2_curation,
+    _m3_link_checks,
+    _m4_lifecycle,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+#: Consecutive failed link checks after which a listing leaves the default public lists.
+LINK_HOLD_AFTER = 2
 
 
 def fold(text: str) -> str:
@@ -360,19 +431,24 @@ class _DatasetStore:
         rows = self.conn.execute("select id, labels from topics order by position, id")
         return [Topic(id=r[0], labels=json.loads(r[1])) for r in rows]
 
-    def count_listings_by_topic(self) -> dict[str, int]:
+    def count_listings_by_topic(self, visibility: Visibility | None = None) -> dict[str, int]:
+        where, params = visibility.where("l") if visibility else ("l.status = 'active'", [])
         rows = self.conn.execute(
             "select t.topic, count(*) from listing_topics t join listings l on l.id = t.listing_id "
-            "where l.status = 'active' group by t.topic"
+            f"where {where} group by t.topic",
+            params,
         )
         return dict(rows.fetchall())
 
-    def count_listings_by_country(self) -> dict[str, dict[str, int]]:
-        """Active listings per country and kind (``XX`` holds the worldwide ones)."""
+    def count_listings_by_country(self, visibility: Visibility | None = None) -> dict[str, dict[str, int]]:
+        """Listings per country and kind (``XX`` holds the worldwide ones); all non-retired
+        ones, or those ``visibility`` shows."""
+        where, params = visibility.where("l") if visibility else ("l.status = 'active'", [])
         rows = self.conn.execute(
             "select c.country, l.kind, count(*) from listing_countries c "
-            "join listings l on l.id = c.listing_id where l.status = 'active' "
-            "group by c.country, l.kind"
+            f"join listings l on l.id = c.listing_id where {where} "
+            "group by c.country, l.kind",
+            params,
         )
         counts: dict[str, dict[str, int]] = {}
         for country, kind, n in rows:
@@ -380,6 +456,7 @@ class _DatasetStore:
         return counts
 
     def count_active_listings(self) -> int:
+        """Listings not retired (whatever their lifecycle state)."""
         return self.conn.execute("select count(*) from listings where status = 'active'").fetchone()[0]
 
     def get_listing(self, listing_id: str) -> ListingRow | None:
@@ -396,17 +473,18 @@ class _DatasetStore:
         q: str | None = None,
         after: tuple[int, str] | None = None,
         limit: int = 20,
-        statuses: Iterable[str] = ("active",),
+        visibility: Visibility | None = None,
     ) -> list[ListingRow]:
         """Listings matching every given filter, in (worldwide, id) order, after a keyset.
 
         Order: listings for specific countries first, then worldwide ones; by id within
         each group. Keyset pagination on that pair means a page boundary survives changes
         to the dataset: nothing is repeated, and nothing is skipped that was not changed.
+        Without ``visibility``, every listing that is not retired.
         """
-        statuses = tuple(statuses)
-        where = [f"status in ({', '.join('?' * len(statuses))})"]
-        params: list[object] = list(statuses)
+        visible, visible_params = visibility.where() if visibility else ("status = 'active'", [])
+        where = [visible]
+        params: list[object] = list(visible_params)
         if country is not None:
             countries = [country]
             if include_worldwide and country != COUNTRY_WORLDWIDE:
@@ -523,6 +601,10 @@ class _DatasetStore:
                 "revision": revision,
                 "updated_at": stamp,
                 "document": document,
+                "closes_at": listing.petition.closes_at.isoformat()
+                if listing.petition and listing.petition.closes_at
+                else None,
+                "link_hold": 0,  # an accepted change is a reviewer's act: the hold is released
             },
             pk="id",
         )
@@ -563,7 +645,7 @@ class _DatasetStore:
 
 
 _LISTING_COLUMNS = (
-    "select id, document, status, revision, updated_at, link_status, link_checked_at from listings"
+    "select id, document, status, revision, updated_at, link_status, link_checked_at, link_hold from listings"
 )
 _listing_decoder = msgspec.json.Decoder(Listing)
 
@@ -577,6 +659,7 @@ def _listing_row(row: tuple) -> ListingRow:
         updated_at=dt.datetime.fromisoformat(row[4]),
         link_status=row[5],
         link_checked_at=dt.datetime.fromisoformat(row[6]) if row[6] else None,
+        link_hold=bool(row[7]),
     )
 
 
@@ -762,6 +845,117 @@ class Store(_DatasetStore):
             {"id": r[0], "at": r[1], "actor": r[2], "action": r[3], "target": r[4], "details": json.loads(r[5])}
             for r in rows
         ]
+
+    # --- link checks ----------------------------------------------------------------------
+    #
+    # A listing's link status is server-owned: recording a check writes no listing revision and
+    # no entry in the changes feed (the curated document did not change). It does change what
+    # the public API serves (`link_check` on every listing view), so the dataset revision must
+    # move or the per-revision response caches and ETags would keep serving the old status.
+    # It moves once per check run (`finish_link_check_run`), not once per listing: one run may
+    # check hundreds of links, and each bump empties every process's response cache.
+
+    def listings_to_check(
+        self, *, country: str | None = None, checked_before: dt.datetime | None = None
+    ) -> list[tuple[str, str]]:
+        """(id, url) of active listings, by id; optionally only those of one country (worldwide
+        ones are not included then), and only those never checked or last checked before
+        ``checked_before``."""
+        where, params = ["l.status = 'active'"], []
+        if country is not None:
+            where.append("l.id in (select listing_id from listing_countries where country = ?)")
+            params.append(country)
+        if checked_before is not None:
+            where.append("(l.link_checked_at is null or l.link_checked_at < ?)")
+            params.append(checked_before.astimezone(dt.UTC).replace(microsecond=0).isoformat())
+        sql = f"select l.id, l.document from listings l where {' and '.join(where)} order by l.id"
+        return [(r[0], _listing_decoder.decode(r[1]).url) for r in self.conn.execute(sql, params)]
+
+    def add_link_check(
+        self,
+        *,
+        listing_id: str,
+        checked_at: dt.datetime,
+        status: str,
+        http_status: int | None,
+        final_url: str | None,
+        needs_review: bool,
+        detail: str = "",
+    ) -> int:
+        """Record one check and make it the listing's current link status, in one transaction
+        (the caller's, if one is open). The dataset revision is left to
+        ``finish_link_check_run``."""
+        stamp = checked_at.astimezone(dt.UTC).replace(microsecond=0).isoformat()
+        with contextlib.nullcontext() if self.conn.in_transaction else self.transaction():
+            cursor = self.conn.execute(
+                "insert into link_checks (listing_id, checked_at, status, http_status, final_url, needs_review, detail) "
+                "values (?, ?, ?, ?, ?, ?, ?)",
+                (listing_id, stamp, status, http_status, final_url, int(needs_review), detail),
+            )
+            self.conn.execute(
+                "update listings set link_status = ?, link_checked_at = ? where id = ?", (status, stamp, listing_id)
+            )
+            if self.consecutive_broken(listing_id) >= LINK_HOLD_AFTER:
+                # Broken twice in a row: out of the default lists until a reviewer acts.
+                self.conn.execute("update listings set link_hold = 1 where id = ?", (listing_id,))
+        return int(cursor.lastrowid)
+
+    def release_link_hold(self, listing_id: str) -> bool:
+        """A reviewer vouches for the listing again; False when it was not held."""
+        cursor = self.conn.execute("update listings set link_hold = 0 where id = ? and link_hold = 1", (listing_id,))
+        if cursor.rowcount:
+            self._bump_revision()
+        return cursor.rowcount == 1
+
+    def list_held_listings(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("select id from listings where link_hold = 1 and status = 'active' order by id")]
+
+    def finish_link_check_run(self, recorded: int) -> int:
+        """End a run that recorded ``recorded`` checks: move the dataset revision once when it
+        recorded any, so caches stop serving the old link statuses. Returns the revision."""
+        if recorded:
+            with contextlib.nullcontext() if self.conn.in_transaction else self.transaction():
+                self._bump_revision()
+        return self.get_revision()
+
+    def list_link_checks(self, listing_id: str, limit: int = 20) -> list[LinkCheckRow]:
+        """A listing's checks, newest first."""
+        rows = self.conn.execute(
+            _LINK_CHECK_COLUMNS + " where listing_id = ? order by checked_at desc, id desc limit ?", (listing_id, limit)
+        )
+        return [_link_check_row(r) for r in rows]
+
+    def consecutive_broken(self, listing_id: str) -> int:
+        """How many of the listing's latest checks in a row failed (``broken`` or
+        ``unreachable``); 0 when the latest succeeded or there is none."""
+        row = self.conn.execute(
+            "select count(*) from link_checks where listing_id = ? and status in ('broken', 'unreachable') "
+            "and id > coalesce((select max(id) from link_checks where listing_id = ? "
+            "and status not in ('broken', 'unreachable')), 0)",
+            (listing_id, listing_id),
+        ).fetchone()
+        return int(row[0])
+
+
+@dataclass(frozen=True, slots=True)
+class LinkCheckRow:
+    id: int
+    listing_id: str
+    checked_at: dt.datetime
+    status: str
+    http_status: int | None
+    final_url: str | None
+    needs_review: bool
+    detail: str
+
+
+_LINK_CHECK_COLUMNS = (
+    "select id, listing_id, checked_at, status, http_status, final_url, needs_review, detail from link_checks"
+)
+
+
+def _link_check_row(r: tuple) -> LinkCheckRow:
+    return LinkCheckRow(r[0], r[1], _when(r[2]), r[3], r[4], r[5], bool(r[6]), r[7])  # type: ignore[arg-type]
 
 
 _TOKEN_COLUMNS = "select id, name, role, hash, created_at, expires_at, last_used_at, revoked_at from tokens"

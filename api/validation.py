@@ -2,22 +2,33 @@
 
 The msgspec structs in ``api.models`` check shapes, types, patterns and lengths; what needs
 knowledge from outside the document lives here: known countries and languages (CLDR), the
-topic taxonomy, and rules between fields. Each problem is a ``(field, message)`` pair whose
-field is a dotted path into the document, so every caller (the importer, and later the
-submission endpoint) can name it.
+topic taxonomy, and rules between fields. Every URL and text field goes through the URL and
+text safety policy of ``api.vetting`` (``check_url`` and ``check_text`` here are that policy's).
+Each problem is a ``(field, message)`` pair whose field is a dotted path into the document, so
+every caller (the importer, the submission endpoint) can name it.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
+import typing
+from collections import Counter
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from api.i18n import ISO_COUNTRIES, is_known_language
-from api.models import COUNTRY_WORLDWIDE, Listing, Topic
+from api.models import COUNTRY_WORLDWIDE, Listing, ShortText, Summary, Title, Topic
+from api.vetting import check_text, check_url, registrable_domain_of
 
-__all__ = ["FieldProblem", "check_listing", "check_topics", "REQUIRED_TOPIC"]
+__all__ = [
+    "FieldProblem",
+    "REQUIRED_TOPIC",
+    "check_listing",
+    "check_text",
+    "check_topics",
+    "check_url",
+    "known_domains_by_listing",
+    "listing_domains",
+    "other_listings_domains",
+]
 
 FieldProblem = tuple[str, str]
 
@@ -25,7 +36,17 @@ FieldProblem = tuple[str, str]
 REQUIRED_TOPIC = "lgbtq-rights"
 
 _KIND_BLOCKS = ("petition", "donation", "organization")
-_HTML = re.compile(r"<\s*/?\s*[A-Za-z!?]|&(?:[A-Za-z]+|#[0-9]+|#x[0-9A-Fa-f]+);")
+
+
+def _max_length(annotated: object) -> int:
+    """The ``max_length`` of an ``Annotated[str, Meta(...)]`` from ``api.models``."""
+    return next(m.max_length for m in typing.get_args(annotated)[1:] if getattr(m, "max_length", None))
+
+
+#: Length limits, as the models declare them (the structs enforce them first).
+TITLE_MAX = _max_length(Title)
+SUMMARY_MAX = _max_length(Summary)
+SHORT_TEXT_MAX = _max_length(ShortText)
 
 
 def _duplicates(values: Iterable[str]) -> list[str]:
@@ -33,34 +54,29 @@ def _duplicates(values: Iterable[str]) -> list[str]:
     return sorted({v for v in values if v in seen or seen.add(v)})
 
 
-def check_url(field: str, url: str) -> list[FieldProblem]:
-    """Structural checks on an https URL (the full vetting policy builds on these)."""
-    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in url):
-        return [(field, "URL must not contain spaces or control characters")]
-    try:
-        parts = urlsplit(url)
-        hostname = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError as exc:
-        return [(field, f"not a valid URL: {exc}")]
-    if parts.scheme != "https":
-        return [(field, "URL must use https")]
-    if not hostname or "." not in hostname:
-        return [(field, "URL must name a host with a domain (https://example.org/...)")]
-    if parts.username is not None or parts.password is not None:
-        return [(field, "URL must not carry a user name or password")]
-    return []
+def _listing_urls(listing: Listing) -> list[str]:
+    urls = [listing.url, *listing.verification.sources]
+    if listing.organization is not None:
+        urls += [c.value for c in listing.organization.contacts if c.channel == "web"]
+    return urls
 
 
-def check_text(field: str, text: str) -> list[FieldProblem]:
-    """Text is plain: no control characters, no HTML markup or entities."""
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n" for ch in text):
-        return [(field, "text must not contain control characters")]
-    if _HTML.search(text):
-        return [(field, "text must be plain text, not HTML (found markup or an entity)")]
-    if text != text.strip():
-        return [(field, "text must not start or end with white space")]
-    return []
+def listing_domains(listing: Listing) -> frozenset[str]:
+    """Registrable domains of every URL in a listing: url, web contacts, verification sources."""
+    return frozenset(d for d in map(registrable_domain_of, _listing_urls(listing)) if d)
+
+
+def known_domains_by_listing(listings: list[Listing]) -> list[frozenset[str]]:
+    """For each listing, the registrable domains of all the OTHER listings (same order)."""
+    own = [listing_domains(listing) for listing in listings]
+    counts = Counter(d for domains in own for d in domains)
+    everything = frozenset(counts)
+    return [everything - {d for d in domains if counts[d] == 1} for domains in own]
+
+
+def other_listings_domains(listings: Iterable[Listing], listing_id: str) -> frozenset[str]:
+    """Registrable domains of every listing in ``listings`` except the one with ``listing_id``."""
+    return frozenset(d for listing in listings if listing.id != listing_id for d in listing_domains(listing))
 
 
 def check_language(field: str, tag: str) -> list[FieldProblem]:
@@ -69,14 +85,19 @@ def check_language(field: str, tag: str) -> list[FieldProblem]:
     return []
 
 
-def check_listing(listing: Listing, topic_ids: set[str] | None) -> list[FieldProblem]:
+def check_listing(
+    listing: Listing, topic_ids: set[str] | None, *, known_domains: Iterable[str] = frozenset()
+) -> list[FieldProblem]:
     """Every rule a structurally valid listing must also pass.
 
     ``topic_ids`` is the taxonomy; None skips the topic check (the taxonomy itself is broken
-    and reported on its own).
+    and reported on its own). ``known_domains``: registrable domains of the OTHER listings in
+    the dataset; a URL on a different domain that looks like one of them is refused. Every URL
+    and text field goes through the vetting policy (``api.vetting``).
     """
+    known = frozenset(known_domains)
     problems: list[FieldProblem] = []
-    problems += check_url("url", listing.url)
+    problems += check_url("url", listing.url, known_domains=known)
 
     for i, code in enumerate(listing.countries):
         if code != COUNTRY_WORLDWIDE and code not in ISO_COUNTRIES:
@@ -96,32 +117,31 @@ def check_listing(listing: Listing, topic_ids: set[str] | None) -> list[FieldPro
         problems += check_language(f"languages[{i}]", tag)
     for tag, translation in listing.translations.items():
         problems += check_language(f"translations.{tag}", tag)
-        problems += check_text(f"translations.{tag}.title", translation.title)
-        problems += check_text(f"translations.{tag}.summary", translation.summary)
-        if "\n" in translation.title:
-            problems.append((f"translations.{tag}.title", "a title is a single line"))
+        problems += check_text(f"translations.{tag}.title", translation.title, multiline=False, max_length=TITLE_MAX)
+        problems += check_text(f"translations.{tag}.summary", translation.summary, max_length=SUMMARY_MAX)
 
     for block in _KIND_BLOCKS:
         if block != listing.kind and getattr(listing, block) is not None:
             article = "an" if listing.kind[0] in "aeiou" else "a"
             problems.append((block, f"{article} {listing.kind} listing cannot have a {block} block"))
     if listing.petition is not None and listing.petition.target is not None:
-        problems += check_text("petition.target", listing.petition.target)
+        problems += check_text("petition.target", listing.petition.target, multiline=False, max_length=SHORT_TEXT_MAX)
     if listing.donation is not None and listing.donation.purpose is not None:
-        problems += check_text("donation.purpose", listing.donation.purpose)
+        problems += check_text("donation.purpose", listing.donation.purpose, multiline=False, max_length=SHORT_TEXT_MAX)
     if listing.organization is not None:
         for i, contact in enumerate(listing.organization.contacts):
-            problems += check_text(f"organization.contacts[{i}].value", contact.value)
+            value_problems = check_text(f"organization.contacts[{i}].value", contact.value, multiline=False, max_length=SHORT_TEXT_MAX)
+            if not value_problems and contact.channel == "web":
+                value_problems = check_url(f"organization.contacts[{i}].value", contact.value, known_domains=known)
+            problems += value_problems
             if contact.note is not None:
-                problems += check_text(f"organization.contacts[{i}].note", contact.note)
-            if contact.channel == "web":
-                problems += check_url(f"organization.contacts[{i}].value", contact.value)
+                problems += check_text(f"organization.contacts[{i}].note", contact.note, multiline=False, max_length=SHORT_TEXT_MAX)
 
     verification = listing.verification
     if verification.next_review_at < verification.verified_at:
         problems.append(("verification.next_review_at", "must not be before verified_at"))
     for i, source in enumerate(verification.sources):
-        problems += check_url(f"verification.sources[{i}]", source)
+        problems += check_url(f"verification.sources[{i}]", source, known_domains=known)
     return problems
 
 
@@ -135,5 +155,5 @@ def check_topics(topics: list[Topic]) -> list[FieldProblem]:
     for i, topic in enumerate(topics):
         for tag, label in topic.labels.items():
             problems += check_language(f"topic[{i}].labels.{tag}", tag)
-            problems += check_text(f"topic[{i}].labels.{tag}", label)
+            problems += check_text(f"topic[{i}].labels.{tag}", label, multiline=False, max_length=TITLE_MAX)
     return problems

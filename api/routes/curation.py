@@ -13,7 +13,6 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import JSONBody, Parameter
 
 from api import curation
@@ -38,7 +37,7 @@ from api.problems import FieldError, InvalidRequest, problem_responses
 from api.store import ReportRow, Store, SubmissionRow, TokenRow
 from api.validation import check_text
 
-__all__ = ["curation_handlers", "report_rate_limit"]
+__all__ = ["NO_STORE", "SECURITY", "curation_handlers", "report_view"]
 
 StoreDep = NamedDependency[Store]
 IdentityDep = NamedDependency[Identity]
@@ -194,7 +193,7 @@ def decide_submission(
 # --- reports ----------------------------------------------------------------------------------
 
 
-def _report_view(row: ReportRow) -> Report:
+def report_view(row: ReportRow) -> Report:
     return Report(
         id=row.id,
         listing_id=row.listing_id,
@@ -205,11 +204,6 @@ def _report_view(row: ReportRow) -> Report:
         resolved_at=row.resolved_at,
         resolution=row.resolution,
     )
-
-
-def report_rate_limit(per_minute: int) -> RateLimitConfig:
-    """Reports are anonymous: limit them per client address (litestar's rate limiting)."""
-    return RateLimitConfig(rate_limit=("minute", per_minute))
 
 
 @post(
@@ -260,7 +254,7 @@ def list_reports(
 ) -> Response[ReportPage]:
     rows = store.list_reports(status=status, after_id=_decode_cursor(cursor), limit=limit + 1)
     page = ReportPage(
-        data=[_report_view(r) for r in rows[:limit]],
+        data=[report_view(r) for r in rows[:limit]],
         next_cursor=_encode_cursor(rows[limit - 1].id) if len(rows) > limit else None,
     )
     return Response(page, headers=NO_STORE)
@@ -288,7 +282,7 @@ def resolve_report(store: StoreDep, identity: IdentityDep, report_id: IdPath, da
                         details={"resolution": data.resolution})
     row = store.get_report(report_id)
     assert row is not None
-    return Response(_report_view(row), headers=NO_STORE)
+    return Response(report_view(row), headers=NO_STORE)
 
 
 # --- tokens -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ run on the event loop (``sync_to_thread=False``): a hit costs one indexed SQLite
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -35,7 +36,8 @@ from api.catalog import (
 from api.i18n import ISO_COUNTRIES, language_preferences
 from api.models import COUNTRY_WORLDWIDE, ChangePage, Country, ListingRevisionPage, DatasetInfo, Health, Kind, ListingPage, ListingView, Page, TopicPage
 from api.problems import FieldError, InvalidRequest, problem_responses
-from api.store import Store
+from api.clock import Clock
+from api.store import Store, Visibility
 
 __all__ = ["public_handlers"]
 
@@ -91,6 +93,14 @@ WorldwideParam = Annotated[
 #: Every ISO 3166-1 alpha-2 code and XX, as an enum in the spec.
 CountryCode = Literal[tuple(sorted(ISO_COUNTRIES | {COUNTRY_WORLDWIDE}))]  # type: ignore[valid-type]
 
+IncludeParam = Annotated[
+    str | None,
+    Parameter(
+        pattern=r"^(closed|unverified)(,(closed|unverified))?$",
+        description="Also list what the default leaves out: `closed` petitions (past `closes_at`) and "
+        "`unverified` listings (link failed twice in a row, awaiting a reviewer). Comma-separated.",
+    ),
+]
 ListingIdPath = Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 
 
@@ -104,6 +114,16 @@ class Reader:
 
     store: Store
     cache: ResponseCache
+    clock: Clock
+
+    def today(self) -> dt.date:
+        return self.clock.now().date()
+
+    def visibility(self, include: str | None = None) -> Visibility:
+        wanted = set(include.split(",")) if include else set()
+        return Visibility(
+            today=self.today(), include_closed="closed" in wanted, include_unverified="unverified" in wanted
+        )
 
     def respond(
         self,
@@ -123,7 +143,8 @@ class Reader:
             return _encoder.encode(value), _language_headers(value)
 
         revision = self.store.get_revision()
-        entry = self.cache.get(revision, key, build_body)
+        # The date is part of the key: a petition closes, a review falls due, at midnight UTC.
+        entry = self.cache.get(revision, (*key, self.today()), build_body)
         headers = {"ETag": entry.etag, "Vary": vary, "X-Dataset-Revision": str(revision), **entry.headers}
         return Response(content=entry.body, media_type=media_type, headers=headers)
 
@@ -161,11 +182,13 @@ def _listing_page(
     limit: int,
     cursor: str | None,
     include_worldwide: bool,
+    include: str | None,
     accept_language: str | None,
 ) -> Response:
     store = reader.store
     preferences = _preferences(lang, accept_language)
-    key = ("listings", country, kind, topic, q, limit, cursor, include_worldwide, preferences)
+    visibility = reader.visibility(include)
+    key = ("listings", country, kind, topic, q, limit, cursor, include_worldwide, include, preferences)
 
     def build() -> ListingPage:
         if topic is not None and topic not in {t.id for t in store.list_topics()}:
@@ -182,6 +205,7 @@ def _listing_page(
                 q=q,
                 cursor=cursor,
                 limit=limit,
+                visibility=visibility,
             )
         except CursorInvalid as exc:
             raise InvalidRequest([FieldError(in_="query", field="cursor", detail=str(exc))]) from None
@@ -195,7 +219,8 @@ def _check_country(code: str) -> None:
 
 
 _LIST_DESCRIPTION = (
-    "Active listings, 20 per page by default. Order is stable: listings for specific countries "
+    "Listings, 20 per page by default; by default neither closed petitions nor listings whose link "
+    "failed twice in a row (see `include`). Order is stable: listings for specific countries "
     "first, then worldwide ones (`countries: [\"XX\"]`), by `id` within each group. Follow "
     "`next_cursor` until it is null; a cursor keeps working after the dataset changes (no "
     "repeats; nothing skipped that did not change). `lang` and `Accept-Language` choose the "
@@ -224,11 +249,12 @@ def list_listings(
     limit: LimitParam = 20,
     cursor: CursorParam = None,
     include_worldwide: WorldwideParam = True,
+    include: IncludeParam = None,
     accept_language: AcceptLanguage = None,
 ) -> Response[ListingPage]:
     return _listing_page(
         reader, country=country, kind=kind, topic=topic, q=q, lang=lang, limit=limit,
-        cursor=cursor, include_worldwide=include_worldwide, accept_language=accept_language,
+        cursor=cursor, include_worldwide=include_worldwide, include=include, accept_language=accept_language,
     )
 
 
@@ -251,12 +277,13 @@ def list_country_listings(
     limit: LimitParam = 20,
     cursor: CursorParam = None,
     include_worldwide: WorldwideParam = True,
+    include: IncludeParam = None,
     accept_language: AcceptLanguage = None,
 ) -> Response[ListingPage]:
     _check_country(code)
     return _listing_page(
         reader, country=code, kind=kind, topic=topic, q=q, lang=lang, limit=limit,
-        cursor=cursor, include_worldwide=include_worldwide, accept_language=accept_language,
+        cursor=cursor, include_worldwide=include_worldwide, include=include, accept_language=accept_language,
     )
 
 
@@ -283,7 +310,7 @@ def get_listing(
             raise NotFoundException(detail=f"no listing with id {listing_id!r}")
         if row.status == "retired":
             raise HTTPException(status_code=410, detail=f"listing {listing_id!r} was retired (revision {row.revision})")
-        return build_listing(store, row, preferences)
+        return build_listing(store, row, preferences, reader.today())
 
     return reader.respond(("listing", listing_id, preferences), build)
 
@@ -303,7 +330,7 @@ def list_countries(
 ) -> Response[Page]:
     store = reader.store
     preferences = _preferences(lang, accept_language)
-    return reader.respond(("countries", preferences), lambda: build_countries(store, preferences))
+    return reader.respond(("countries", preferences), lambda: build_countries(store, preferences, reader.visibility()))
 
 
 @get(
@@ -324,7 +351,7 @@ def get_country(
     preferences = _preferences(lang, accept_language)
 
     def build() -> Country:
-        country = build_country(store, code, preferences)
+        country = build_country(store, code, preferences, reader.visibility())
         if country is None:
             raise NotFoundException(detail=f"no listings for country {code!r}")
         return country
@@ -345,11 +372,11 @@ def list_topics(
 ) -> Response[TopicPage]:
     store = reader.store
     preferences = _preferences(lang, accept_language)
-    return reader.respond(("topics", preferences), lambda: build_topics(store, preferences))
+    return reader.respond(("topics", preferences), lambda: build_topics(store, preferences, reader.visibility()))
 
 
-def _ndjson(store: Store) -> tuple[bytes, dict[str, str]]:
-    lines = b"".join(_encoder.encode(item) + b"\n" for item in dataset_items(store))
+def _ndjson(reader: Reader) -> tuple[bytes, dict[str, str]]:
+    lines = b"".join(_encoder.encode(item) + b"\n" for item in dataset_items(reader.store, reader.today()))
     return lines, {}
 
 
@@ -357,7 +384,8 @@ def _ndjson(store: Store) -> tuple[bytes, dict[str, str]]:
     "/v1/dataset",
     sync_to_thread=False,
     summary="The whole public dataset",
-    description="Every active or closed listing as its listing document plus server-owned fields, "
+    description="Every listing that is not retired (closed and unverified ones included, with their "
+    "`status`) as its listing document plus server-owned fields, "
     "with the taxonomy, the dataset revision and the data licence. Send "
     "`Accept: application/x-ndjson` for one listing per line instead (no envelope; the revision "
     "is in the `X-Dataset-Revision` header).",
@@ -371,12 +399,12 @@ def get_dataset(
     store = reader.store
     if accept and NDJSON in accept:
         return reader.respond(
-            ("dataset", "ndjson"), lambda: store, vary="Accept",
+            ("dataset", "ndjson"), lambda: reader, vary="Accept",
             media_type=NDJSON, encode=_ndjson,
         )
     revision = store.get_revision()
     return reader.respond(
-        ("dataset", "json"), lambda: build_dataset(store, revision),
+        ("dataset", "json"), lambda: build_dataset(store, revision, reader.today()),
         vary="Accept",
     )
 

@@ -1,0 +1,39 @@
+"""The URL and text safety policy: pure functions, no I/O, one policy for every write path.
+
+``api.validation`` applies it to every URL and text field of a listing (the importer and
+curator submissions both go through ``check_listing``), so a rule added here covers them all.
+
+Every problem is a ``(field, message)`` pair whose message starts with the rule's name in
+brackets, e.g. ``[https-only] URL must use https``; ``URL_RULES`` and ``TEXT_RULES`` say what
+each rule is for.
+
+Modules: ``api.vetting.urls`` (the URL policy), ``api.vetting.text`` (the text policy); the
+link checker, ``api.vetting.links``, applies the same URL policy to every hop it follows.
+"""
+
+from __future__ import annotations
+
+from api.vetting.text import TEXT_RULES, check_text
+from api.vetting.urls import (
+    REDIRECTOR_HOSTS,
+    SHORTENERS,
+    TRACKING_PARAMETERS,
+    URL_RULES,
+    check_url,
+    normalize_url,
+    registrable_domain_of,
+    skeleton,
+)
+
+__all__ = [
+    "REDIRECTOR_HOSTS",
+    "SHORTENERS",
+    "TEXT_RULES",
+    "TRACKING_PARAMETERS",
+    "URL_RULES",
+    "check_text",
+    "check_url",
+    "normalize_url",
+    "registrable_domain_of",
+    "skeleton",
+]

@@ -1,0 +1,723 @@
+"""The link checker: is each listing's ``url`` still there, and does it still lead where we vetted?
+
+Readers of this directory may be at risk, so the checker is built to be *safe to point at
+anything*: a listing, or a site it redirects to, must never be able to make it reach an internal
+service (the cloud metadata endpoint, a database on the private network, the API itself).
+
+How a URL is checked
+--------------------
+
+1. The URL passes the URL policy (``api.vetting.urls.check_url``; see ``_url_policy`` for the
+   marked fallback used while that module is absent).
+2. Its host is resolved with ``loop.getaddrinfo`` and refused if ANY address is not public:
+   private, loopback, link-local, reserved, multicast, unspecified, or otherwise not global
+   (IPv4 addresses embedded in IPv6 — mapped, 6to4, Teredo, NAT64 — are checked too).
+3. The vetted addresses are *pinned* for that host and port (see "DNS pinning" below), and the
+   request goes out: ``HEAD`` first; ``GET`` (streamed, reading at most ``max_body_bytes``) when
+   HEAD answers 4xx or 501 or the server mishandles HEAD, because many servers do and a false
+   "broken" is shown to the public.
+4. Redirects are followed by hand, at most ``max_redirects`` hops. Every hop is re-checked
+   against the URL policy (told the start URL's domain, so a look-alike of it is named as such)
+   and re-resolved and re-vetted (2.) before anything is sent to it. A
+   redirect to another registrable domain (public-suffix aware: ``a.example.org`` and
+   ``www.example.org`` are one site, ``foo.github.io`` and ``bar.github.io`` are not) is not
+   followed: the result is ``redirected`` with ``needs_review`` and the target, and the other
+   site receives nothing. A hop refused by the policy or by the address check is likewise
+   ``redirected`` + ``needs_review``, with the rule that refused it in ``detail``.
+5. Transient failures (connection errors, timeouts, 429, 500, 502, 503, 504) are retried at
+   most ``max_retries`` times with exponential backoff, honouring ``Retry-After`` up to
+   ``retry_after_cap`` seconds. (500 is treated as transient too: a server error is often
+   momentary, and one more polite request is cheaper than a false "broken".)
+
+Results: ``ok`` (2xx, possibly after same-site redirects; ``final_url`` says where it ended),
+``redirected`` (see 4.), ``broken`` (4xx, 5xx after retries, a TLS certificate problem, too many
+redirects or a loop, a redirect without ``Location``), ``unreachable`` (no answer: DNS failure,
+refused connection, timeout, 429 after retries, or a starting URL the policy refuses).
+
+Politeness
+----------
+
+At most ``concurrency`` requests in flight overall (a semaphore), at most one per host (host and
+port), and at least ``per_host_delay`` seconds between the end of one request to a host and the
+start of the next; a ``Retry-After`` pushes the host's next turn back. A URL waiting for its
+host's turn does not hold one of the global slots. The User-Agent names the checker and its
+version honestly; it never pretends to be a browser.
+
+Timeouts
+--------
+
+connect 5 s, read 10 s per request; ``total_timeout`` (45 s) bounds all the network time spent on one
+URL (every attempt, retry wait and redirect hop), counted from its first request, so time spent
+queueing politely behind other URLs of the same host does not count against it.
+
+DNS pinning (what is done, and what is left)
+--------------------------------------------
+
+Resolving, vetting and then letting the HTTP library resolve *again* would leave a window for
+DNS rebinding (first answer public, second answer ``127.0.0.1``). So the client's connection
+pool is given our own httpcore network backend (``_PinnedBackend``): its ``connect_tcp`` never
+resolves anything; it connects only to the addresses that the checker vetted for that exact
+(host, port), and refuses any host that was not vetted. TLS is unaffected: httpcore still sends
+the URL's host name as SNI and verifies the certificate against it, and the ``Host`` header is
+the URL's — only the TCP destination is pinned. Environment proxies are ignored
+(``trust_env=False``): a proxy would resolve names itself and void the pin.
+
+Left as is: (a) the pool is swapped into ``httpx.AsyncHTTPTransport`` through its ``_pool``
+attribute (httpx has no public hook for a network backend); ``_PinnedTransport`` asserts the
+attribute exists, and a test checks that every connection goes through the pinned backend, so
+an httpx upgrade that changes this fails loudly rather than silently unpinning. (b) Addresses
+are tried in resolver order without Happy Eyeballs. (c) Deployments that must go through an
+egress proxy are not supported. (d) The checker does not hide where it runs from: sites see the
+server's address and the User-Agent.
+
+Test-only loopback
+------------------
+
+``LinkChecker(allow_loopback_for_tests=True)`` lets loopback addresses through the address check
+and plain ``http`` on loopback hosts through the policy, so tests can use local servers on
+127.0.0.1. Production code never sets it; the CLI exposes it through no option and no
+environment variable (only an in-process ``click`` context object, see ``api.cli``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import ipaddress
+import socket
+import ssl
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import httpcore
+import httpx
+import tldextract
+
+from api import __version__
+
+__all__ = [
+    "LinkChecker",
+    "LinkResult",
+    "PROJECT_DESCRIPTION",
+    "USER_AGENT",
+    "refused_address",
+    "registrable_domain",
+]
+
+Status = Literal["ok", "redirected", "broken", "unreachable"]
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+#: The checker's honest self-description (no fake browser string). There is no public project
+#: address to link to yet; add one as ``(+https://...)`` here when there is.
+PROJECT_DESCRIPTION = "link checker of the Action Directory, a directory of vetted help links; one request per site at a time"
+USER_AGENT = f"ActionDirectoryLinkChecker/{__version__} ({PROJECT_DESCRIPTION})"
+
+REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+TRANSIENT_CODES = frozenset({429, 500, 502, 503, 504})
+#: HEAD answers that are confirmed with a GET (servers often mishandle HEAD).
+_HEAD_DOUBTFUL = frozenset(range(400, 500)) - {429} | {501}
+
+# The public suffix list as shipped with tldextract: never fetched over the network.
+_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+# --- The URL policy (another module) and its marked fallback -------------------------------------
+
+def _fallback_check_url(
+    field: str,
+    url: str,
+    *,
+    known_domains: Iterable[str] = (),
+    allow_ports: Iterable[int] = (),
+    allow_loopback: bool = False,
+) -> list[tuple[str, str]]:
+    """FALLBACK, used only while ``api/vetting/urls.py`` does not exist: https only, no user
+    name or password, default port. Not the real policy; same signature and result shape."""
+    del known_domains  # the fallback has no lookalike rules
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        return [(field, f"[syntax] not a valid URL: {exc}")]
+    host = parsed.host.lower()
+    loopback = allow_loopback and _is_loopback_host(host)
+    problems: list[tuple[str, str]] = []
+    if parsed.scheme != "https" and not (loopback and parsed.scheme == "http"):
+        problems.append((field, f"[https] URL must use https, not {parsed.scheme or 'no scheme'}"))
+    if parsed.userinfo:
+        problems.append((field, "[credentials] URL must not carry a user name or password"))
+    if parsed.port is not None and parsed.port not in set(allow_ports) and not loopback:
+        problems.append((field, f"[port] port {parsed.port} is not allowed"))
+    if not host:
+        problems.append((field, "[host] URL must name a host"))
+    return problems
+
+
+def _url_policy() -> Callable[..., list[tuple[str, str]]]:
+    """``api.vetting.urls.check_url`` when that module exists, else the marked fallback."""
+    try:
+        from api.vetting.urls import check_url  # noqa: PLC0415 - written separately; may be absent
+    except ModuleNotFoundError as exc:
+        if exc.name not in {"api.vetting.urls"}:
+            raise
+        return _fallback_check_url
+    return check_url
+
+
+# --- Addresses and domains ---------------------------------------------------------------------
+
+def _is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def refused_address(address: str, *, allow_loopback: bool = False) -> str | None:
+    """Why the checker must not connect to ``address`` (None when it is a public address).
+
+    Every IPv4 address embedded in an IPv6 one (mapped, 6to4, Teredo, NAT64) is checked too.
+    ``allow_loopback`` (tests only) lets loopback addresses through and nothing else.
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return "not an IP address"
+    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = []
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            candidates.append(ip.ipv4_mapped)
+        if ip.sixtofour is not None:
+            candidates.append(ip.sixtofour)
+        if ip.teredo is not None:
+            candidates.extend(ip.teredo)
+        if ip in _NAT64:
+            candidates.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    candidates.append(ip)  # after the embedded ones, whose reasons are more telling
+    for candidate in candidates:
+        if candidate.is_loopback:
+            if allow_loopback:
+                continue
+            return "loopback"
+        for kind in ("unspecified", "link_local", "multicast", "private", "reserved"):
+            if getattr(candidate, f"is_{kind}"):
+                return kind.replace("_", "-")
+        if not candidate.is_global:
+            return "not globally routable"
+    return None
+
+
+def registrable_domain(host: str) -> str:
+    """The part of ``host`` one owner controls (``www.example.org`` -> ``example.org``), from the
+    public suffix list including its private section (``foo.github.io`` stays whole). IP
+    addresses and names without a public suffix are their own domain."""
+    host = host.lower().rstrip(".")
+    try:
+        return ipaddress.ip_address(host.strip("[]")).compressed
+    except ValueError:
+        pass
+    found = _EXTRACT(host).top_domain_under_public_suffix
+    if found:
+        return found
+    # No listed suffix (``.test``, ``.internal``): the list's default rule "*" makes the last
+    # label the suffix, so the last two labels are the registrable domain.
+    return ".".join(host.split(".")[-2:])
+
+
+async def _system_resolver(host: str, port: int) -> list[str]:
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+# --- Pinned connections ------------------------------------------------------------------------
+
+class _NotVetted(httpcore.ConnectError):
+    """A connection to a (host, port) whose addresses the checker did not vet."""
+
+
+class _PinnedBackend(httpcore.AsyncNetworkBackend):
+    """Connects only to the addresses vetted for (host, port); never resolves a name itself."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore.AnyIOBackend()
+        self._pins: dict[tuple[str, int], tuple[str, ...]] = {}
+        #: Every TCP connection attempted: (host, port, address). Read by tests.
+        self.connections: list[tuple[str, int, str]] = []
+
+    def pin(self, host: str, port: int, addresses: Iterable[str]) -> None:
+        self._pins[(host.lower(), port)] = tuple(addresses)
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[object] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        addresses = self._pins.get((host.lower(), port))
+        if not addresses:
+            raise _NotVetted(f"refusing to connect to {host}:{port}: its addresses were not vetted")
+        error: Exception | None = None
+        for address in addresses:
+            self.connections.append((host, port, address))
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options  # type: ignore[arg-type]
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        assert error is not None
+        raise error
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: object = None):  # type: ignore[override]
+        raise httpcore.ConnectError("the link checker does not use unix sockets")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class _PinnedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport with a connection pool whose network backend is ``_PinnedBackend``."""
+
+    def __init__(self, backend: _PinnedBackend, *, verify: ssl.SSLContext | bool, limits: httpx.Limits) -> None:
+        context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify, trust_env=False)
+        super().__init__(verify=context, trust_env=False, limits=limits)
+        if not isinstance(getattr(self, "_pool", None), httpcore.AsyncConnectionPool):  # pragma: no cover
+            raise RuntimeError("httpx.AsyncHTTPTransport changed: cannot pin connections; refusing to run")
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=backend,
+        )
+
+
+# --- Results -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class LinkResult:
+    """The outcome of checking one URL."""
+
+    url: str
+    status: Status
+    http_status: int | None
+    final_url: str | None
+    """Where it ended: the page that answered, the redirect target not followed, or the URL
+    that failed."""
+    checked_at: dt.datetime
+    needs_review: bool = False
+    detail: str = ""
+    redirects: tuple[str, ...] = ()
+    """The hops followed, in order."""
+
+
+@dataclass(slots=True)
+class _Answer:
+    """One request's outcome (after retries)."""
+
+    status: int | None = None
+    location: str | None = None
+    retry_after: float | None = None
+    error: str | None = None
+    transient: bool = False
+    head_refused: bool = False
+    tls: bool = False
+    refused: bool = False
+
+
+@dataclass(slots=True)
+class _Budget:
+    """The network time left for one URL, counted from its first request."""
+
+    total: float
+    deadline: float | None = None
+
+    def start(self) -> None:
+        if self.deadline is None:
+            self.deadline = time.monotonic() + self.total
+
+    def remaining(self) -> float:
+        return self.total if self.deadline is None else self.deadline - time.monotonic()
+
+
+@dataclass(slots=True)
+class _HostGate:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    not_before: float = 0.0
+
+
+class _Refused(Exception):
+    """The checker will not send anything to this URL; ``review`` when a person should look."""
+
+    def __init__(self, detail: str, *, review: bool = True) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.review = review
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+def _is_tls_error(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+# --- The checker -------------------------------------------------------------------------------
+
+class LinkChecker:
+    """Check URLs politely and safely; use as ``async with LinkChecker() as checker``.
+
+    Every argument has a production default; tests shorten the delays and timeouts.
+    ``allow_loopback_for_tests`` must never be set outside tests (see the module docstring).
+    ``resolver`` replaces ``loop.getaddrinfo`` (tests map made-up names to addresses with it);
+    whatever it returns is vetted exactly like the system resolver's answer.
+    """
+
+    def __init__(
+        self,
+        *,
+        concurrency: int = 8,
+        per_host_delay: float = 1.0,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 10.0,
+        total_timeout: float = 45.0,
+        max_redirects: int = 5,
+        max_retries: int = 2,
+        backoff: float = 1.0,
+        retry_after_cap: float = 30.0,
+        max_body_bytes: int = 4096,
+        user_agent: str = USER_AGENT,
+        verify: ssl.SSLContext | bool = True,
+        resolver: Resolver | None = None,
+        allow_loopback_for_tests: bool = False,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.concurrency = concurrency
+        self.per_host_delay = per_host_delay
+        self.total_timeout = total_timeout
+        self.connect_timeout = connect_timeout
+        self.max_redirects = max_redirects
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.retry_after_cap = retry_after_cap
+        self.max_body_bytes = max_body_bytes
+        self.user_agent = user_agent
+        self._allow_loopback = allow_loopback_for_tests
+        self._resolver = resolver or _system_resolver
+        self._policy = _url_policy()
+        self._backend = _PinnedBackend()
+        self._timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=None)
+        self._verify = verify
+        self._client: httpx.AsyncClient | None = None
+        self._semaphore: asyncio.Semaphore | None = None
+        self._gates: dict[str, _HostGate] = {}
+
+    @property
+    def connections(self) -> list[tuple[str, int, str]]:
+        """Every TCP connection attempted so far: (host, port, address)."""
+        return self._backend.connections
+
+    @property
+    def uses_fallback_policy(self) -> bool:
+        return self._policy is _fallback_check_url
+
+    async def __aenter__(self) -> LinkChecker:
+        limits = httpx.Limits(max_connections=self.concurrency * 2, max_keepalive_connections=self.concurrency)
+        self._client = httpx.AsyncClient(
+            transport=_PinnedTransport(self._backend, verify=self._verify, limits=limits),
+            headers={"User-Agent": self.user_agent},
+            timeout=self._timeout,
+            follow_redirects=False,
+            trust_env=False,
+        )
+        self._semaphore = asyncio.Semaphore(self.concurrency)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # --- public -------------------------------------------------------------------------------
+
+    async def check_many(
+        self,
+        items: Iterable[tuple[str, str]],
+        on_result: Callable[[str, LinkResult], None] | None = None,
+    ) -> dict[str, LinkResult]:
+        """Check ``(key, url)`` pairs concurrently; ``on_result`` is called as each finishes."""
+        results: dict[str, LinkResult] = {}
+
+        async def one(key: str, url: str) -> None:
+            try:
+                result = await self.check(url)
+            except Exception as exc:  # noqa: BLE001 - a bug on one URL must not stop the run
+                result = self._result(url, "unreachable", None, url, detail=f"checker error: {type(exc).__name__}: {exc}")
+            results[key] = result
+            if on_result is not None:
+                on_result(key, result)
+
+        async with asyncio.TaskGroup() as group:
+            for key, url in items:
+                group.create_task(one(key, url))
+        return results
+
+    async def check(self, url: str) -> LinkResult:
+        """Check one URL; never raises for anything the network or the site does."""
+        if self._client is None:
+            raise RuntimeError("use `async with LinkChecker(...) as checker`")
+        budget = _Budget(self.total_timeout)
+        try:
+            start = httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            return self._result(url, "broken", None, url, detail=f"[syntax] not a valid URL: {exc}")
+        origin = registrable_domain(start.host)
+        try:
+            await self._vet(url)
+        except _Refused as refusal:
+            return self._result(url, "unreachable", None, url, needs_review=refusal.review, detail=refusal.detail)
+        current, hops, seen = url, [], {url, str(start)}
+        while True:
+            answer = await self._fetch(current, budget)
+            if answer.refused:
+                return self._result(url, "unreachable", None, current, needs_review=True, detail=answer.error or "", hops=hops)
+            if answer.status is None:
+                status: Status = "broken" if answer.tls else "unreachable"
+                return self._result(url, status, None, current, detail=answer.error or "", hops=hops)
+            code = answer.status
+            if code in REDIRECT_CODES:
+                if not answer.location:
+                    return self._result(url, "broken", code, current, detail=f"{code} redirect without a Location header", hops=hops)
+                try:
+                    target = str(httpx.URL(current).join(answer.location))
+                except (httpx.InvalidURL, ValueError) as exc:
+                    return self._result(url, "broken", code, current, detail=f"{code} redirect to an invalid URL: {exc}", hops=hops)
+                if target in seen:
+                    return self._result(
+                        url, "broken", code, target, detail=f"too many redirects: a redirect loop back to {target}", hops=hops
+                    )
+                if len(hops) >= self.max_redirects:
+                    return self._result(
+                        url, "broken", code, target, detail=f"too many redirects (more than {self.max_redirects})", hops=hops
+                    )
+                problems = self._policy_problems(target, known_domains=(origin,))
+                if problems:
+                    return self._result(
+                        url, "redirected", code, target, needs_review=True,
+                        detail="redirect refused by the URL policy: " + "; ".join(problems), hops=hops,
+                    )
+                target_domain = registrable_domain(httpx.URL(target).host)
+                if target_domain != origin:
+                    return self._result(
+                        url, "redirected", code, target, needs_review=True,
+                        detail=f"redirects to another site ({target_domain}, not {origin}); not followed", hops=hops,
+                    )
+                try:
+                    await self._vet(target, check_policy=False)
+                except _Refused as refusal:
+                    if not refusal.review:  # the same site's redirect target does not resolve
+                        return self._result(url, "unreachable", code, target, detail=refusal.detail, hops=hops)
+                    return self._result(
+                        url, "redirected", code, target, needs_review=True,
+                        detail=f"redirect refused: {refusal.detail}", hops=hops,
+                    )
+                hops.append(target)
+                seen.add(target)
+                current = target
+                continue
+            if 200 <= code < 300:
+                detail = f"after {len(hops)} redirect(s)" if hops else ""
+                return self._result(url, "ok", code, current, detail=detail, hops=hops)
+            extra = f" ({answer.error})" if answer.error else ""
+            if code == 429:
+                return self._result(url, "unreachable", code, current, detail=f"429 Too Many Requests after retries{extra}", hops=hops)
+            return self._result(url, "broken", code, current, detail=f"HTTP {code}{extra}", hops=hops)
+
+    # --- vetting ------------------------------------------------------------------------------
+
+    def _policy_problems(self, url: str, *, known_domains: Iterable[str] = ()) -> list[str]:
+        """The URL policy's verdict; ``known_domains`` (the start URL's domain, for redirect
+        hops) lets it name a look-alike of the site being checked as such."""
+        allow_ports: frozenset[int] = frozenset({443})
+        if self._allow_loopback:
+            try:
+                parsed = httpx.URL(url)
+            except httpx.InvalidURL:
+                parsed = None
+            if parsed is not None and parsed.port is not None:  # local test servers use any port
+                allow_ports = frozenset({443, parsed.port})
+        problems = self._policy(
+            "url", url, known_domains=frozenset(known_domains), allow_ports=allow_ports, allow_loopback=self._allow_loopback
+        )
+        return [message for _field, message in problems]
+
+    async def _vet(self, url: str, *, check_policy: bool = True) -> None:
+        """Check ``url`` against the policy, resolve its host, vet and pin every address."""
+        if check_policy:
+            problems = self._policy_problems(url)
+            if problems:
+                raise _Refused("refused by the URL policy: " + "; ".join(problems))
+        parsed = httpx.URL(url)
+        if parsed.scheme not in {"http", "https"}:
+            raise _Refused(f"[scheme] {parsed.scheme or 'no'} scheme is not checked")
+        host = parsed.raw_host.decode("ascii")
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        try:
+            addresses = [ipaddress.ip_address(host).compressed]
+        except ValueError:
+            try:
+                async with asyncio.timeout(self.connect_timeout):
+                    addresses = await self._resolver(host, port)
+            except (OSError, UnicodeError, TimeoutError) as exc:
+                raise _Refused(f"[dns] cannot resolve {host}: {exc or 'timed out'}", review=False) from None
+            if not addresses:
+                raise _Refused(f"[dns] {host} has no address", review=False)
+        for address in addresses:
+            reason = refused_address(address, allow_loopback=self._allow_loopback)
+            if reason is not None:
+                raise _Refused(
+                    f"[address] {host} resolves to {address}, a {reason} address: the checker never connects to internal networks"
+                )
+        self._backend.pin(host, port, addresses)
+
+    # --- requests -----------------------------------------------------------------------------
+
+    async def _fetch(self, url: str, budget: _Budget) -> _Answer:
+        answer = await self._with_retries("HEAD", url, budget)
+        if answer.head_refused or answer.status in _HEAD_DOUBTFUL:
+            answer = await self._with_retries("GET", url, budget)
+        return answer
+
+    async def _with_retries(self, method: str, url: str, budget: _Budget) -> _Answer:
+        attempt = 0
+        while True:
+            answer = await self._send(method, url, budget)
+            if not answer.transient or attempt >= self.max_retries:
+                return answer
+            wait = self.backoff * 2**attempt
+            if answer.retry_after is not None:
+                wait = max(wait, min(answer.retry_after, self.retry_after_cap))
+            if budget.remaining() <= wait:
+                answer.error = (answer.error + "; " if answer.error else "") + "no time left to retry"
+                return answer
+            await asyncio.sleep(wait)
+            attempt += 1
+
+    def _gate(self, url: str) -> _HostGate:
+        parsed = httpx.URL(url)
+        key = f"{parsed.host.lower()}:{parsed.port or (443 if parsed.scheme == 'https' else 80)}"
+        gate = self._gates.get(key)
+        if gate is None:
+            gate = self._gates[key] = _HostGate()
+        return gate
+
+    async def _send(self, method: str, url: str, budget: _Budget) -> _Answer:
+        assert self._client is not None and self._semaphore is not None
+        gate = self._gate(url)
+        async with gate.lock:
+            wait = gate.not_before - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            async with self._semaphore:
+                budget.start()
+                remaining = budget.remaining()
+                if remaining <= 0:
+                    return _Answer(error=f"gave up: more than {self.total_timeout:g} s spent on this URL")
+                try:
+                    async with asyncio.timeout(remaining):
+                        answer = await self._request(method, url)
+                except TimeoutError:
+                    answer = _Answer(error=f"timed out (more than {self.total_timeout:g} s spent on this URL)")
+                finally:
+                    gate.not_before = time.monotonic() + self.per_host_delay
+            if answer.retry_after is not None:
+                gate.not_before = max(gate.not_before, time.monotonic() + min(answer.retry_after, self.retry_after_cap))
+        return answer
+
+    async def _request(self, method: str, url: str) -> _Answer:
+        assert self._client is not None
+        try:
+            if method == "HEAD":
+                response = await self._client.head(url)
+            else:
+                async with self._client.stream("GET", url) as response:
+                    received = 0
+                    async for chunk in response.aiter_raw():
+                        received += len(chunk)
+                        if received >= self.max_body_bytes:
+                            break
+        except httpx.TimeoutException as exc:
+            return _Answer(error=f"timed out ({type(exc).__name__})", transient=True)
+        except httpx.ConnectError as exc:
+            if isinstance(exc.__cause__ or exc.__context__, _NotVetted) or "were not vetted" in str(exc):
+                return _Answer(error=f"[address] {exc}", refused=True)
+            if _is_tls_error(exc):
+                return _Answer(error=f"TLS error: {exc}", tls=True)
+            return _Answer(error=f"connection failed: {exc or type(exc).__name__}", transient=True)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            # A server that drops a HEAD is refusing HEAD: ask with GET instead of retrying.
+            return _Answer(error=f"{type(exc).__name__}: {exc}", transient=method != "HEAD", head_refused=method == "HEAD")
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.DecodingError, httpx.TooManyRedirects) as exc:
+            return _Answer(error=f"{type(exc).__name__}: {exc}")
+        code = response.status_code
+        return _Answer(
+            status=code,
+            location=response.headers.get("location"),
+            retry_after=_retry_after(response.headers.get("retry-after")) if code in TRANSIENT_CODES else None,
+            transient=code in TRANSIENT_CODES,
+        )
+
+    def _result(
+        self,
+        url: str,
+        status: Status,
+        http_status: int | None,
+        final_url: str | None,
+        *,
+        needs_review: bool = False,
+        detail: str = "",
+        hops: list[str] | None = None,
+    ) -> LinkResult:
+        return LinkResult(
+            url=url,
+            status=status,
+            http_status=http_status,
+            final_url=final_url,
+            checked_at=_now(),
+            needs_review=needs_review,
+            detail=detail,
+            redirects=tuple(hops or ()),
+        )
+
