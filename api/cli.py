@@ -218,12 +218,19 @@ def export(data: Path | None, db: Path | None) -> None:
     Example:
         actiondir export --data directory_data
     """
-    from api.dataset import export_directory  # noqa: PLC0415
+    from api.dataset import DatasetInvalid, export_directory  # noqa: PLC0415
 
     settings = load_settings(data=data, db=db)
     store = _open_store(db)
     try:
         summary = export_directory(store, settings.data)
+    except DatasetInvalid as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        raise click.ClickException(
+            f"{len(exc.problems)} stored listing(s) fail today's vetting rules; nothing was written. "
+            "Correct them through submissions, then export again."
+        ) from None
     finally:
         store.close()
     click.echo(f"{settings.data}: {summary.written} written, {summary.unchanged} unchanged, {summary.removed} removed")

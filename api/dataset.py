@@ -233,16 +233,28 @@ def export_directory(store: Store, data_dir: Path) -> ExportSummary:
     deterministic and import -> export -> import -> export gives identical bytes. Files of
     listings that are not current (retired, or never imported) are removed, ``.json`` ones too.
     """
+    rows = list(store.iter_listings())
+    topics = TopicFile(topic=store.list_topics())
+    # The same policy as every other write path: never write a file that import would refuse
+    # (the rules may have grown stricter since a listing was accepted).
+    documents = [row.document for row in rows]
+    topic_ids = {t.id for t in topics.topic}
+    problems = [
+        DataProblem(str(data_dir / "listings" / f"{doc.id}.toml"), field, message)
+        for doc, known in zip(documents, known_domains_by_listing(documents), strict=True)
+        for field, message in check_listing(doc, topic_ids, known_domains=known)
+    ]
+    if problems:
+        raise DatasetInvalid(problems)
     listings_dir = data_dir / "listings"
     listings_dir.mkdir(parents=True, exist_ok=True)
     written = unchanged = removed = 0
-    topics = TopicFile(topic=store.list_topics())
     if _write_if_changed(data_dir / "topics.toml", msgspec.toml.encode(topics)):
         written += 1
     else:
         unchanged += 1
     keep: set[str] = set()
-    for row in store.iter_listings(statuses=("active", "closed")):
+    for row in rows:
         name = f"{row.id}.toml"
         keep.add(name)
         if _write_if_changed(listings_dir / name, msgspec.toml.encode(row.document)):

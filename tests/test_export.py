@@ -7,6 +7,7 @@ both databases serve the same dataset), and approved curation changes reaching t
 from __future__ import annotations
 
 import json
+import sqlite3
 import re
 from pathlib import Path
 from typing import Any
@@ -175,3 +176,22 @@ def test_export_rewrites_a_json_listing_as_canonical_toml(deployment: Deployment
     assert msgspec.toml.decode(toml_file.read_bytes()) == msgspec.toml.decode(msgspec.toml.encode(doc))
     assert not list(deployment.data.rglob(".*.tmp"))
     assert import_(deployment.data, deployment.db)["updated"] == 0
+
+
+def test_export_refuses_to_write_what_import_would_refuse(deployment: Deployment) -> None:
+    """A stored document that today's vetting rules refuse (here: slipped in by hand, or
+    accepted before a rule grew stricter) stops the export; no file is written or removed."""
+    conn = sqlite3.connect(deployment.db)
+    with conn:
+        document = json.loads(conn.execute("select document from listings where id = 'ru-evacuation'").fetchone()[0])
+        document["url"] = "https://bit.ly/3xyz"
+        conn.execute("update listings set document = ? where id = 'ru-evacuation'", (json.dumps(document),))
+    conn.close()
+    before = tree(deployment.data)
+
+    result = CliRunner().invoke(cli, ["export", "--data", str(deployment.data), "--db", str(deployment.db)])
+
+    assert result.exit_code == 1
+    assert "ru-evacuation.toml: url: [shortener]" in result.output
+    assert "nothing was written" in result.output
+    assert tree(deployment.data) == before
