@@ -11,13 +11,11 @@ from http import HTTPStatus
 
 from litestar import Litestar, Request, Response
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.config.compression import CompressionConfig
 from litestar.config.cors import CORSConfig
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.compression import CompressionMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.params import CookieParameter, HeaderParameter
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -197,14 +195,14 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         guards=[reject_unknown_query_parameters],
         exception_handlers={**exception_handlers, CurationError: handle_curation_error},  # type: ignore[dict-item]
         lifespan=[lifespan],
-        # Earlier is outer: compression wraps the conditional-GET layer, so ETags are derived
-        # from the uncompressed body (gzip stamps the time into its header).
+        # GET responses are compressed by the conditional-GET layer, which keeps gzip bytes per
+        # ETag (see api/caching.py); nothing else is large enough to be worth compressing.
         middleware=[
             DefineMiddleware(
-                CompressionMiddleware,
-                config=CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6),
+                ConditionalGetMiddleware,
+                cache_control=cache_control,
+                gzip_cache_size=settings.response_cache_size,
             ),
-            DefineMiddleware(ConditionalGetMiddleware, cache_control=cache_control),
             RateLimitConfig(
                 rate_limit=("minute", settings.reports_per_minute), check_throttle_handler=_is_report
             ).middleware,

@@ -57,6 +57,11 @@ def _encode_cursor(last_id: int) -> str:
     return f"{_CURSOR_PREFIX}{last_id}"
 
 
+def _next_cursor(rows: list, limit: int) -> str | None:
+    """Given up to ``limit + 1`` rows by id, the cursor after the page (None on the last)."""
+    return _encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+
+
 def _decode_cursor(cursor: str | None) -> int | None:
     return None if cursor is None else int(cursor[len(_CURSOR_PREFIX) :])
 
@@ -150,7 +155,7 @@ def list_submissions(
     )
     page = SubmissionPage(
         data=[_submission_view(store, r, identity) for r in rows[:limit]],
-        next_cursor=_encode_cursor(rows[limit - 1].id) if len(rows) > limit else None,
+        next_cursor=_next_cursor(rows, limit),
     )
     return Response(page, headers=NO_STORE)
 
@@ -255,7 +260,7 @@ def list_reports(
     rows = store.list_reports(status=status, after_id=_decode_cursor(cursor), limit=limit + 1)
     page = ReportPage(
         data=[report_view(r) for r in rows[:limit]],
-        next_cursor=_encode_cursor(rows[limit - 1].id) if len(rows) > limit else None,
+        next_cursor=_next_cursor(rows, limit),
     )
     return Response(page, headers=NO_STORE)
 
