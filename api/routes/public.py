@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Request, Response, get
+from litestar import Response, get
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, Parameter
