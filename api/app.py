@@ -24,6 +24,7 @@ from api import __version__
 from api.openapi_spec import SpecRenderPlugin, customize_schema, serve_spec
 from api.caching import ConditionalGetMiddleware, ResponseCache
 from api.auth import Identity
+from api.clients import client_address_resolver, parse_networks
 from api.clock import Clock, SystemClock
 from api.curation import CurationError, SubmissionInvalid
 from api.problems import FieldError, InvalidRequest, Problem, exception_handlers, handle_http_exception, problem_response
@@ -208,7 +209,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
                 gzip_cache_size=settings.response_cache_size,
             ),
             RateLimitConfig(
-                rate_limit=("minute", settings.reports_per_minute), check_throttle_handler=_is_report
+                rate_limit=("minute", settings.reports_per_minute),
+                check_throttle_handler=_is_report,
+                identifier_for_request=client_address_resolver(parse_networks(settings.trusted_proxies)),
             ).middleware,
         ],
         cors_config=CORSConfig(

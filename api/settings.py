@@ -30,6 +30,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("stale_while_revalidate", 600, "Seconds a cache may serve a stale response while it revalidates."),
     Setting("response_cache_size", 4096, "Pre-encoded response bodies kept per process (LRU)."),
     Setting("reports_per_minute", 5, "Public reports accepted per client address per minute (per process)."),
+    Setting(
+        "trusted_proxies",
+        "",
+        "Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed.",
+    ),
 )
 
 
@@ -46,6 +51,7 @@ class Settings:
     stale_while_revalidate: int
     response_cache_size: int
     reports_per_minute: int
+    trusted_proxies: str
 
 
 def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -13,7 +13,8 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 
 @pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
 def test_setting_is_documented(setting):
-    row = f"| `ACTIONDIR_{setting.name.upper()}` | `{setting.default}` | {setting.help} |"
+    default = f"`{setting.default}`" if setting.default != "" else "(none)"
+    row = f"| `ACTIONDIR_{setting.name.upper()}` | {default} | {setting.help} |"
     assert row in README
 
 
