@@ -5,32 +5,38 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Literal, get_args, get_origin
 
-from http import HTTPStatus
-
 from litestar import Litestar, Request, Response
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.params import CookieParameter, HeaderParameter
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, Contact, License, SecurityScheme, Tag
+from litestar.params import CookieParameter, HeaderParameter
 
 from api import __version__
-from api.openapi_spec import SpecRenderPlugin, customize_schema, serve_spec
-from api.caching import ConditionalGetMiddleware, ResponseCache
 from api.auth import Identity
+from api.caching import ConditionalGetMiddleware, ResponseCache
 from api.clients import client_address_resolver, parse_networks
 from api.clock import Clock, SystemClock
 from api.curation import CurationError, SubmissionInvalid
-from api.problems import FieldError, InvalidRequest, Problem, exception_handlers, handle_http_exception, problem_response
+from api.openapi_spec import SpecRenderPlugin, customize_schema, serve_spec
+from api.problems import (
+    FieldError,
+    InvalidRequest,
+    Problem,
+    exception_handlers,
+    handle_http_exception,
+    problem_response,
+)
 from api.routes.curation import curation_handlers
-from api.routes.vetting import vetting_handlers
 from api.routes.public import Reader, public_handlers
+from api.routes.vetting import vetting_handlers
 from api.settings import Settings, load_settings
 from api.store import Store
 

@@ -10,27 +10,27 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from api.curation import diff_documents
 from api.i18n import best_language, country_name, language_name, ui_language
 from api.models import (
     COUNTRY_WORLDWIDE,
+    Change,
+    ChangePage,
     Country,
     CountryCounts,
     DatasetInfo,
     DatasetItem,
+    LinkCheck,
     ListingLabels,
     ListingPage,
-    ListingView,
-    LinkCheck,
-    Page,
-    Change,
-    ChangePage,
     ListingRevision,
     ListingRevisionPage,
+    ListingView,
+    Page,
     Topic,
     TopicPage,
     TopicView,
 )
-from api.curation import diff_documents
 from api.store import ListingRow, Store, Visibility
 
 __all__ = [

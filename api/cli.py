@@ -43,7 +43,7 @@ def import_(data: Path | None, db: Path | None, quiet: bool) -> None:
     Example:
         actiondir import --data directory_data --db actiondir.db
     """
-    from api.dataset import DatasetInvalid, LISTING_SUFFIXES, load_directory  # noqa: PLC0415
+    from api.dataset import LISTING_SUFFIXES, DatasetInvalid, load_directory  # noqa: PLC0415
     from api.store import DatabaseNotReady, Store  # noqa: PLC0415
 
     settings = load_settings(data=data, db=db)

@@ -18,9 +18,16 @@ from typing import Any
 import msgspec
 
 from api.auth import Identity
-from api.models import CreateSubmission, FieldChange, Listing, RetireSubmission, SubmissionCreate, UpdateSubmission
+from api.models import (
+    CreateSubmission,
+    FieldChange,
+    Listing,
+    RetireSubmission,
+    SubmissionCreate,
+    UpdateSubmission,
+)
 from api.problems import FieldError
-from api.store import SubmissionRow, Store
+from api.store import Store, SubmissionRow
 from api.validation import check_listing, check_text, check_url, other_listings_domains
 
 __all__ = [

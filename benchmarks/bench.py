@@ -369,8 +369,9 @@ def write_synthetic(data_dir: Path, source: Path, count: int) -> None:
     sys.path.insert(0, str(REPO / "tests"))
     try:
         import factory  # noqa: PLC0415
-        from api.models import TopicFile  # noqa: PLC0415
         import msgspec  # noqa: PLC0415
+
+        from api.models import TopicFile  # noqa: PLC0415
     finally:
         sys.path.pop(0)
     (data_dir / "listings").mkdir(parents=True, exist_ok=True)

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factory import default_listings, write_dataset
 from litestar.testing import TestClient
 
 from api.app import create_app
 from api.dataset import import_directory
 from api.settings import load_settings
 from api.store import ImportSummary, Store
-from factory import default_listings, write_dataset
 
 REPO = Path(__file__).resolve().parent.parent
 

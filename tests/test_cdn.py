@@ -37,12 +37,12 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+from conftest import REPO
+from factory import default_listings, write_dataset
 
 from api.dataset import import_directory
 from api.routes.curation import create_token
 from api.store import Store
-from conftest import REPO
-from factory import default_listings, write_dataset
 
 ACTIONDIR = Path(sys.executable).parent / "actiondir"
 NGINX_CONF = REPO / "deploy" / "nginx.conf"

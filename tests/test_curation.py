@@ -24,14 +24,14 @@ from typing import Any
 import msgspec
 import pytest
 from click.testing import CliRunner
+from conftest import Deployment
+from factory import TOPICS, default_listings, listing, write_dataset
 from litestar.testing import TestClient
 
 from api.cli import cli
 from api.dataset import DatasetInvalid, load_directory
 from api.routes.curation import create_token
 from api.store import Store
-from conftest import Deployment
-from factory import TOPICS, default_listings, listing, write_dataset
 
 PROBLEM = "application/problem+json"
 INVALID = "urn:actiondir:problem:invalid-request"

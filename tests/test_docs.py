@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import REPO
 
 from api.cli import cli
 from api.settings import SETTINGS, load_settings
-from conftest import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 

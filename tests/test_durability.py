@@ -44,12 +44,12 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+from conftest import REPO
+from factory import default_listings, listing, write_dataset
 
 from api.dataset import import_directory
 from api.routes.curation import create_token
 from api.store import Store
-from conftest import REPO
-from factory import default_listings, listing, write_dataset
 
 ACTIONDIR = Path(sys.executable).parent / "actiondir"
 HOST = "127.0.0.1"  # the only address this test ever talks to

@@ -7,20 +7,20 @@ both databases serve the same dataset), and approved curation changes reaching t
 from __future__ import annotations
 
 import json
-import sqlite3
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
 from click.testing import CliRunner
+from conftest import REPO, Deployment
+from factory import listing, write_listing
 
 from api.cli import cli
 from api.routes.curation import create_token
 from api.store import Store
-from conftest import REPO, Deployment
-from factory import listing, write_listing
 
 SOURCES = ["https://sources.example.org/check"]
 SUMMARY = re.compile(r": (?P<written>\d+) written, (?P<unchanged>\d+) unchanged, (?P<removed>\d+) removed$")

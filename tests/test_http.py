@@ -15,13 +15,13 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from conftest import Deployment
+from factory import default_listings, listing
 from litestar.testing import TestClient
 
 from api.app import create_app
 from api.settings import load_settings
 from api.store import Store
-from conftest import Deployment
-from factory import default_listings, listing
 
 PROBLEM = "application/problem+json"
 INVALID = "urn:actiondir:problem:invalid-request"

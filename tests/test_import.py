@@ -24,11 +24,11 @@ from typing import Any
 import msgspec
 import pytest
 from click.testing import CliRunner, Result
+from factory import TOPICS, default_listings, listing, write_dataset, write_listing
 
 from api.cli import cli
 from api.dataset import DataProblem, DatasetInvalid, load_directory
 from api.store import Store
-from factory import TOPICS, default_listings, listing, write_dataset, write_listing
 
 ALL_STATUSES = ("active", "closed", "retired")
 

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import Deployment
+from factory import default_listings, listing
 from litestar.testing import TestClient
 
 from api.i18n import best_language, language_preferences
-from conftest import Deployment
-from factory import default_listings, listing
 
 PROBLEM = "application/problem+json"
 

@@ -7,6 +7,8 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
+from conftest import Deployment
+from factory import default_listings, listing
 from litestar.testing import TestClient
 
 from api.app import create_app
@@ -14,8 +16,6 @@ from api.clock import FixedClock
 from api.routes.curation import create_token
 from api.settings import load_settings
 from api.store import Store
-from conftest import Deployment
-from factory import default_listings, listing
 
 CLOSES = dt.date(2026, 12, 31)
 REVIEW_DUE = dt.date(2027, 2, 20)  # the factory's next_review_at

@@ -30,7 +30,13 @@ from click.testing import CliRunner
 from api import __version__
 from api.cli import LINK_CHECKER_TEST_OPTIONS, cli
 from api.store import MIGRATIONS, Store
-from api.vetting.links import USER_AGENT, LinkChecker, LinkResult, refused_address, registrable_domain
+from api.vetting.links import (
+    USER_AGENT,
+    LinkChecker,
+    LinkResult,
+    refused_address,
+    registrable_domain,
+)
 
 # A throw-away CA and a certificate it signed for 127.0.0.1, localhost, site-a.test,
 # *.site-a.test and site-b.test; valid 2000-2126. Test material only: it protects nothing.

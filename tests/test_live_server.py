@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import REPO
 
 ACTIONDIR = Path(sys.executable).parent / "actiondir"

@@ -13,16 +13,15 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from factory import default_listings, write_dataset
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
 from api.dataset import import_directory
-from api.settings import load_settings
 from api.routes.curation import create_token
+from api.settings import load_settings
 from api.store import Store
-from factory import default_listings, write_dataset
-
 
 TOKENS: dict[str, str] = {}
 

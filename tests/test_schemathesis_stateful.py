@@ -11,15 +11,15 @@ import tempfile
 from pathlib import Path
 
 import schemathesis
+from factory import default_listings, write_dataset
 from hypothesis import HealthCheck, settings
+from test_schemathesis import TOKENS, _headers_for, validate
 
 from api.app import create_app
 from api.dataset import import_directory
 from api.routes.curation import create_token
 from api.settings import load_settings
 from api.store import Store
-from factory import default_listings, write_dataset
-from test_schemathesis import TOKENS, _headers_for, validate
 
 # The state machine is a class built from the schema at import time, so the app it talks to
 # is built here too, on a throwaway database.

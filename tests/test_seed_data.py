@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from api.dataset import load_directory
 from conftest import REPO
+
+from api.dataset import load_directory
 
 
 def test_seed_dataset_is_valid_and_broad():

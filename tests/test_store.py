@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from factory import default_listings, listing, write_dataset
 from litestar.testing import TestClient
 
 import api.store as store_module
-from api.cli import cli
-from api.store import MIGRATIONS, SCHEMA_VERSION, DatabaseNotReady, Store
 from api.app import create_app
+from api.cli import cli
 from api.dataset import import_directory
 from api.settings import load_settings
-from factory import default_listings, listing, write_dataset
+from api.store import MIGRATIONS, SCHEMA_VERSION, DatabaseNotReady, Store
 
 TABLES = {"meta", "topics", "listings", "listing_countries", "listing_topics", "listing_revisions", "listing_text"}
 

@@ -15,15 +15,23 @@ from pathlib import Path
 import msgspec
 import pytest
 import tldextract
+from conftest import REPO
+from factory import listing, write_listing
 
 from api.dataset import DatasetInvalid, load_directory
 from api.routes.curation import create_token
 from api.store import Store
 from api.validation import check_listing, known_domains_by_listing
-from api.vetting import TEXT_RULES, URL_RULES, check_text, check_url, normalize_url, registrable_domain_of, skeleton
+from api.vetting import (
+    TEXT_RULES,
+    URL_RULES,
+    check_text,
+    check_url,
+    normalize_url,
+    registrable_domain_of,
+    skeleton,
+)
 from api.vetting import urls as url_module
-from conftest import REPO
-from factory import listing, write_listing
 
 # --- hostile or malformed URLs: each refused, by the rule named ---------------------------------
 

@@ -15,28 +15,40 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Response, get
-from litestar.exceptions import HTTPException, NotFoundException
 from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import HeaderParameter, Parameter
 
 from api.caching import ResponseCache
 from api.catalog import (
     LISTING_CURSOR_PATTERN,
     CursorInvalid,
+    build_changes,
     build_countries,
     build_country,
     build_dataset,
     build_listing,
     build_listing_page,
-    build_changes,
     build_revisions,
     build_topics,
     dataset_items,
 )
-from api.i18n import ISO_COUNTRIES, language_preferences
-from api.models import COUNTRY_WORLDWIDE, ChangePage, Country, ListingRevisionPage, DatasetInfo, Health, Kind, ListingPage, ListingView, Page, TopicPage
-from api.problems import FieldError, InvalidRequest, problem_responses
 from api.clock import Clock
+from api.i18n import ISO_COUNTRIES, language_preferences
+from api.models import (
+    COUNTRY_WORLDWIDE,
+    ChangePage,
+    Country,
+    DatasetInfo,
+    Health,
+    Kind,
+    ListingPage,
+    ListingRevisionPage,
+    ListingView,
+    Page,
+    TopicPage,
+)
+from api.problems import FieldError, InvalidRequest, problem_responses
 from api.store import Store, Visibility
 
 __all__ = ["public_handlers"]
