@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from conftest import REPO
+from conftest import REPO, free_port
 from factory import default_listings, write_dataset
 
 from api.dataset import import_directory
@@ -53,12 +53,6 @@ REQUEST_TIMEOUT = 5.0
 PAGE = "/v1/countries/RU/listings"
 LISTING = "ru-evacuation"  # shown on PAGE; the curator retitles it
 NEW_TITLE = "Эвакуация из России (обновлено)"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def _nginx() -> str:
@@ -110,7 +104,7 @@ def _stop(process: subprocess.Popen[bytes], first: signal.Signals) -> None:
 @contextmanager
 def _api(db: Path, log: Path) -> Iterator[str]:
     """``actiondir serve`` on a free port with short cache lifetimes; always stopped."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACTIONDIR_")}
     env |= {"ACTIONDIR_MAX_AGE": str(MAX_AGE), "ACTIONDIR_STALE_WHILE_REVALIDATE": "0"}
     with log.open("ab") as out:
@@ -222,7 +216,7 @@ class Wiretap:
 @contextmanager
 def _nginx_proxy(nginx: str, prefix: Path, upstream_port: int) -> Iterator[str]:
     """nginx running deploy/nginx.conf with everything under ``prefix``; always stopped."""
-    port = _free_port()
+    port = free_port()
     template = NGINX_CONF.read_text()
     conf = template.replace("@LISTEN@", f"{HOST}:{port}").replace("@UPSTREAM@", f"{HOST}:{upstream_port}")
     assert "@" not in re.sub(r"#.*", "", conf), "a placeholder in deploy/nginx.conf was not filled in"

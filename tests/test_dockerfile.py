@@ -15,14 +15,13 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, free_port
 
 DOCKERFILE = (REPO / "Dockerfile").read_text(encoding="utf-8")
 VENV_BIN = Path(sys.executable).parent
@@ -67,12 +66,6 @@ def _image_env() -> dict[str, str]:
     return env
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.skipif(not (REPO / ".tools" / "bin" / "uv").exists(), reason="needs the Makefile's pinned uv")
 def test_build_commands_succeed_in_a_clean_environment(tmp_path):
     app = tmp_path / "app"
@@ -106,7 +99,7 @@ def test_build_commands_succeed_in_a_clean_environment(tmp_path):
     assert database.stat().st_size > 0
 
     image_env = _image_env()
-    port = _free_port()
+    port = free_port()
     serve_env = {**env, **image_env, "ACTIONDIR_DB": str(database), "ACTIONDIR_HOST": "127.0.0.1", "ACTIONDIR_PORT": str(port)}
     serve_env["PATH"] = f"{app / '.venv' / 'bin'}:{os.environ['PATH']}"
     server = subprocess.Popen(

@@ -29,7 +29,6 @@ from __future__ import annotations
 import os
 import queue
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -44,7 +43,7 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from conftest import REPO
+from conftest import REPO, free_port
 from factory import default_listings, listing, write_dataset
 
 from api.dataset import import_directory
@@ -63,12 +62,6 @@ MIN_ACKED_DECISIONS = 10
 LOAD_DEADLINE = 12.0  # the kill happens by then whatever was acknowledged
 STARTUP_TIMEOUT = 15.0
 REQUEST_TIMEOUT = 8.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def _group_members(pgid: int) -> list[int]:
@@ -129,7 +122,7 @@ class Server:
 @contextmanager
 def _serve(db: Path, log: Path) -> Iterator[Server]:
     """``actiondir serve`` with 2 workers on a free 127.0.0.1 port; always killed on exit."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACTIONDIR_")}
     with log.open("ab") as out:
         process = subprocess.Popen(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,20 +12,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import REPO
+from conftest import REPO, free_port
 
 ACTIONDIR = Path(sys.executable).parent / "actiondir"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live_server(seed_db: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "ACTIONDIR_PORT": str(port)}  # settings from the environment…
     process = subprocess.Popen(
         [str(ACTIONDIR), "serve", "--db", str(seed_db), "--workers", "2"],  # …and from options
@@ -77,7 +70,7 @@ def test_conditional_get_and_compression_over_tcp(live_server):
 
 def test_serve_refuses_a_missing_database(tmp_path):
     result = subprocess.run(
-        [str(ACTIONDIR), "serve", "--db", str(tmp_path / "missing.db"), "--port", str(_free_port())],
+        [str(ACTIONDIR), "serve", "--db", str(tmp_path / "missing.db"), "--port", str(free_port())],
         capture_output=True,
         text=True,
         timeout=30,
