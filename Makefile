@@ -10,7 +10,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB ?= $(or $(ACTIONDIR_DB),actiondir.db)
 DATA ?= $(or $(ACTIONDIR_DATA),directory_data)
-DATA_FILES := $(shell find $(DATA) -type f 2>/dev/null)
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
@@ -23,7 +22,7 @@ run: $(VENV)/.installed $(DB)  ## serve the API on 127.0.0.1:8000 from the SQLit
 test: $(VENV)/.installed-test  ## run the whole test suite
 	$(BIN)/python -m pytest
 
-import: $(VENV)/.installed  ## (re)load directory_data/ into the database
+import: $(VENV)/.installed  ## load directory_data/ into the database (refuses to undo unexported approvals)
 	$(BIN)/actiondir import --data $(DATA) --db $(DB)
 
 openapi: $(VENV)/.installed  ## regenerate the committed spec in openapi/v1.json
@@ -45,10 +44,12 @@ $(VENV)/.installed-test: uv.lock pyproject.toml | $(UV)
 	$(UV) sync --locked --inexact --group test --python $(PYTHON)
 	touch $@ $(VENV)/.installed
 
-# The database is rebuilt when it is missing or older than any data file.
-$(DB): $(VENV)/.installed $(DATA_FILES)
+# The database is built only when it is missing. Once it exists it is the source of truth
+# (curators' approved changes live there): `make import` loads changed data files, and refuses
+# to undo approvals that were never exported (`actiondir export` writes them to the files).
+# The venv is an order-only prerequisite: reinstalling never makes the database out of date.
+$(DB): | $(VENV)/.installed
 	$(BIN)/actiondir import --data $(DATA) --db $(DB)
-	touch $(DB)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(DB) $(DB)-wal $(DB)-shm

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -20,7 +21,18 @@ def _help(name: str) -> str:
     return f"{setting.help} [env ACTIONDIR_{name.upper()}; default: {setting.default}]"
 
 
-@click.group()
+class _Commands(click.Group):
+    """Every command: a database that another process holds locked is a clear error, not a
+    traceback (the command's own transaction rolled back, so nothing was changed)."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except sqlite3.OperationalError as exc:
+            raise click.ClickException(_database_busy(load_settings().db, exc)) from None
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="action-directory")
 def cli() -> None:
     """Action Directory: vetted ways to help, by country and topic, over a JSON API.
@@ -33,18 +45,26 @@ def cli() -> None:
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path), help=_help("data"))
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help=_help("db"))
 @click.option("--quiet", is_flag=True, help="Print only errors and the summary line.")
-def import_(data: Path | None, db: Path | None, quiet: bool) -> None:
+@click.option(
+    "--force", is_flag=True,
+    help="Undo approved changes that were never exported (they stay in each listing's history).",
+)
+def import_(data: Path | None, db: Path | None, quiet: bool, force: bool) -> None:
     """Validate directory_data/ and load it into the database, all or nothing.
 
     Every problem in every file is reported (file, field, message); if there is any, nothing
     is imported and the database is left as it was.
+
+    Once curators approve changes, the database is the source of truth: import refuses to
+    undo an approved change that is newer than the last import or export (run `actiondir
+    export` first to write it into the files), unless --force.
 
     \b
     Example:
         actiondir import --data directory_data --db actiondir.db
     """
     from api.dataset import LISTING_SUFFIXES, DatasetInvalid, load_directory  # noqa: PLC0415
-    from api.store import DatabaseNotReady, Store  # noqa: PLC0415
+    from api.store import CurationWouldBeLost, DatabaseNotReady, Store  # noqa: PLC0415
 
     settings = load_settings(data=data, db=db)
     listings_dir = settings.data / "listings"
@@ -67,9 +87,22 @@ def import_(data: Path | None, db: Path | None, quiet: bool) -> None:
         store = Store(settings.db, create=True)
     except DatabaseNotReady as exc:
         raise click.ClickException(str(exc)) from None
+    except sqlite3.OperationalError as exc:
+        raise click.ClickException(_database_busy(settings.db, exc)) from None
     try:
         with click.progressbar(length=len(listings), label="Importing ", file=sys.stderr, hidden=not show) as bar:
-            summary = store.replace_dataset(listings, topics, progress=bar.update)
+            summary = store.replace_dataset(listings, topics, progress=bar.update, force=force)
+    except CurationWouldBeLost as exc:
+        for change in exc.changes:
+            click.echo(f"would be undone: {change}", err=True)
+        raise click.ClickException(
+            f"{len(exc.changes)} approved change(s) in {settings.db} are newer than the files in {settings.data} "
+            "and this import would undo them; nothing was imported. Run `actiondir export` to write them "
+            "into the files first (then review and commit the files), or `actiondir import --force` to "
+            "discard them (they stay in each listing's history)."
+        ) from None
+    except sqlite3.OperationalError as exc:
+        raise click.ClickException(_database_busy(settings.db, exc)) from None
     finally:
         store.close()
     click.echo(
@@ -114,6 +147,16 @@ def serve(host: str | None, port: int | None, db: Path | None, workers: int | No
     ).serve()
 
 
+def _database_busy(db: Path, exc: sqlite3.OperationalError) -> str:
+    """What to do when SQLite refuses: the usual cause is another process writing."""
+    if "locked" in str(exc) or "busy" in str(exc):
+        return (
+            f"{db} is locked by another process that is writing to it (a server, an import or a link "
+            "check); nothing was changed. Try again in a moment."
+        )
+    return f"{db}: {exc}; nothing was changed"
+
+
 def _open_store(db: Path | None, *, create: bool = False):
     from api.store import DatabaseNotReady, Store  # noqa: PLC0415
 
@@ -122,6 +165,8 @@ def _open_store(db: Path | None, *, create: bool = False):
         return Store(settings.db, create=create)
     except DatabaseNotReady as exc:
         raise click.ClickException(str(exc)) from None
+    except sqlite3.OperationalError as exc:
+        raise click.ClickException(_database_busy(settings.db, exc)) from None
 
 
 db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help=_help("db"))
@@ -223,7 +268,10 @@ def export(data: Path | None, db: Path | None) -> None:
     settings = load_settings(data=data, db=db)
     store = _open_store(db)
     try:
+        in_files = store.last_seq()  # read first: a change approved meanwhile is not in the files
         summary = export_directory(store, settings.data)
+        with store.transaction():
+            store.mark_synced(in_files)
     except DatasetInvalid as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)

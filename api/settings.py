@@ -28,6 +28,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("workers", 1, "Server worker processes (each reads the same database)."),
     Setting("max_age", 60, "Seconds shared caches and browsers may reuse a GET response."),
     Setting("stale_while_revalidate", 600, "Seconds a cache may serve a stale response while it revalidates."),
+    Setting(
+        "write_wait_ms",
+        2000,
+        "Milliseconds a write waits for another process's write lock before giving up "
+        "(the API answers 503 with Retry-After; the CLI says to try again).",
+    ),
     Setting("response_cache_size", 4096, "Pre-encoded response bodies kept per process (LRU)."),
     Setting("reports_per_minute", 5, "Public reports accepted per client address per minute (per process)."),
     Setting(
@@ -49,6 +55,7 @@ class Settings:
     workers: int
     max_age: int
     stale_while_revalidate: int
+    write_wait_ms: int
     response_cache_size: int
     reports_per_minute: int
     trusted_proxies: str

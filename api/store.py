@@ -28,11 +28,15 @@ from pathlib import Path
 import msgspec
 import sqlite_utils
 
+from api.identity import person_key
 from api.models import COUNTRY_WORLDWIDE, Listing, Topic
+from api.settings import load_settings
 
 __all__ = [
+    "CurationWouldBeLost",
     "DatabaseNotReady",
     "ImportSummary",
+    "UnsyncedChange",
     "ListingRow",
     "Visibility",
     "Store",
@@ -44,6 +48,29 @@ _encoder = msgspec.json.Encoder()
 
 class DatabaseNotReady(Exception):
     """The database file is missing, empty, or made by a newer release."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnsyncedChange:
+    """An approved change that is not in the data files and that an import would undo."""
+
+    listing_id: str
+    revision: int
+    action: str
+    """What was approved: create, update or retire."""
+    undone_by: str
+    """What the import would do to it: retire, revert or revive."""
+
+    def __str__(self) -> str:
+        return f"{self.listing_id} (revision {self.revision}, approved {self.action}; the import would {self.undone_by} it)"
+
+
+class CurationWouldBeLost(Exception):
+    """An import would undo approved changes that were never exported to the data files."""
+
+    def __init__(self, changes: list[UnsyncedChange]) -> None:
+        super().__init__(f"{len(changes)} approved change(s) would be undone")
+        self.changes = changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +119,8 @@ class Visibility:
 class TokenRow:
     id: int
     name: str
+    person: str
+    """The four-eyes identity of ``name`` (``api.identity.person_key``)."""
     role: str
     hash: str
     created_at: dt.datetime
@@ -112,6 +141,7 @@ class SubmissionRow:
     status: str
     submitted_by: int
     submitter_name: str
+    submitter_person: str
     submitted_at: dt.datetime
     decided_by: int | None
     decider_name: str | None
@@ -307,11 +337,42 @@ def _m4_lifecycle(db: sqlite_utils.Database) -> None:
     db["listings"].create_index(["status", "link_hold", "closes_at"])
 
 
+def _m5_provenance(db: sqlite_utils.Database) -> None:
+    # Where each revision came from ("import" or "curation"), and the revision sequence number
+    # up to which the database and the data files were last in step (an import or an export):
+    # `actiondir import` refuses to undo approved changes that are newer than that.
+    db["listing_revisions"].add_column("origin", str, not_null_default="import")
+    db.execute(
+        "update listing_revisions set origin = 'curation' where exists (select 1 from submissions s "
+        "where s.status = 'approved' and s.listing_id = listing_revisions.listing_id "
+        "and s.applied_revision = listing_revisions.revision)"
+    )
+    db["meta"].insert({"key": "synced_seq", "value": "0"})  # unknown: every approval counts as newer
+    # Which group (country or worldwide) each revision was in, and each listing's latest revision
+    # seq: a listing cursor uses both to never serve a listing twice when it moves between groups.
+    db["listing_revisions"].add_column("worldwide", int, not_null_default=0)
+    db.execute(
+        "update listing_revisions set worldwide = (json_array_length(document, '$.countries') = 1 "
+        "and json_extract(document, '$.countries[0]') = 'XX')"
+    )
+    db["listings"].add_column("changed_seq", int, not_null_default=0)
+    db.execute(
+        "update listings set changed_seq = coalesce((select max(seq) from listing_revisions r "
+        "where r.listing_id = listings.id), 0)"
+    )
+    # The person behind each token, as the four-eyes rule compares them (api.identity).
+    db["tokens"].add_column("person", str)
+    for token_id, name in db.execute("select id, name from tokens").fetchall():
+        db.execute("update tokens set person = ? where id = ?", (person_key(name), token_id))
+    db["tokens"].create_index(["person"])
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _m1_initial,
     _m2_curation,
     _m3_link_checks,
     _m4_lifecycle,
+    _m5_provenance,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -358,8 +419,12 @@ def _now() -> dt.datetime:
 class _DatasetStore:
     """The listings, topics and search index; see ``Store``."""
 
-    def __init__(self, path: Path | str, *, create: bool = False) -> None:
+    def __init__(self, path: Path | str, *, create: bool = False, busy_timeout_ms: int | None = None) -> None:
+        """Open (``create``: or create and migrate) the database. ``busy_timeout_ms``: how long a
+        write waits for another connection's write lock (default: the ``write_wait_ms`` setting)."""
         path = Path(path)
+        if busy_timeout_ms is None:
+            busy_timeout_ms = load_settings().write_wait_ms
         if not create and not path.exists():
             raise DatabaseNotReady(
                 f"database {path} does not exist: run `actiondir import` to build it"
@@ -374,7 +439,7 @@ class _DatasetStore:
         self.db = sqlite_utils.Database(conn)
         self.conn = conn
         try:
-            conn.execute("pragma busy_timeout = 5000")
+            conn.execute(f"pragma busy_timeout = {int(busy_timeout_ms):d}")
             conn.execute("pragma journal_mode = wal")
             conn.execute("pragma synchronous = full")
             conn.execute("pragma foreign_keys = on")
@@ -472,6 +537,7 @@ class _DatasetStore:
         topic: str | None = None,
         q: str | None = None,
         after: tuple[int, str] | None = None,
+        since_seq: int | None = None,
         limit: int = 20,
         visibility: Visibility | None = None,
     ) -> list[ListingRow]:
@@ -479,8 +545,11 @@ class _DatasetStore:
 
         Order: listings for specific countries first, then worldwide ones; by id within
         each group. Keyset pagination on that pair means a page boundary survives changes
-        to the dataset: nothing is repeated, and nothing is skipped that was not changed.
-        Without ``visibility``, every listing that is not retired.
+        to the dataset: nothing is skipped that was not changed. A listing that moved between
+        the groups could come round again, so with ``since_seq`` (the latest revision when the
+        pagination began) a listing changed since then is left out if it was in another group
+        at any revision since: it may have been served already. Without ``visibility``, every
+        listing that is not retired.
         """
         visible, visible_params = visibility.where() if visibility else ("status = 'active'", [])
         where = [visible]
@@ -509,6 +578,13 @@ class _DatasetStore:
         if after is not None:
             where.append("(worldwide, id) > (?, ?)")
             params.extend(after)
+        if since_seq is not None:
+            where.append(
+                "not (changed_seq > ? and exists (select 1 from listing_revisions v where v.listing_id = listings.id "
+                "and v.worldwide != listings.worldwide and v.seq >= coalesce((select max(w.seq) from listing_revisions w "
+                "where w.listing_id = listings.id and w.seq <= ?), 0)))"
+            )
+            params.extend([since_seq, since_seq])
         sql = f"{_LISTING_COLUMNS} where {' and '.join(where)} order by worldwide, id limit ?"
         params.append(limit)
         return [_listing_row(r) for r in self.conn.execute(sql, params)]
@@ -530,28 +606,36 @@ class _DatasetStore:
         topics: list[Topic],
         *,
         progress: Callable[[int], None] | None = None,
+        force: bool = False,
     ) -> ImportSummary:
         """Make the stored dataset equal to ``listings`` and ``topics``, in one transaction.
 
         Unchanged listings keep their revision; changed ones get a new immutable revision;
         listings absent from the input are retired (kept, with their history). The dataset
         revision moves once if anything changed, and not at all otherwise.
+
+        Once curators work, the database is the source of truth: an approved change that is
+        newer than the last import or export, and that this import would undo (revert, retire
+        or revive), raises ``CurationWouldBeLost`` and nothing is written, unless ``force``.
         """
         now = _now()
         created = updated = retired = unchanged = 0
         with self.transaction():
             old_topics = self.list_topics()
             topics_changed = old_topics != topics
-            if topics_changed:
-                self._upsert_topics(topics)
             current = {
                 row[0]: (row[1], row[2], row[3])
                 for row in self.conn.execute("select id, document, revision, status from listings")
             }
-            incoming: set[str] = set()
+            documents = {listing.id: _encoder.encode(listing).decode() for listing in listings}
+            if not force:
+                lost = self._unsynced_changes_undone(current, documents)
+                if lost:
+                    raise CurationWouldBeLost(lost)
+            if topics_changed:
+                self._upsert_topics(topics)
             for listing in listings:
-                incoming.add(listing.id)
-                document = _encoder.encode(listing).decode()
+                document = documents[listing.id]
                 old = current.get(listing.id)
                 if old is not None and old[0] == document and old[2] != "retired":
                     unchanged += 1
@@ -563,15 +647,54 @@ class _DatasetStore:
                 if progress is not None:
                     progress(1)
             for listing_id, (document, revision, status) in current.items():
-                if listing_id not in incoming and status != "retired":
+                if listing_id not in documents and status != "retired":
                     self._retire_listing(listing_id, document, revision + 1, now)
                     retired += 1
             if topics_changed:  # only now: no listing refers to a removed topic any more
                 self._remove_topics_except([t.id for t in topics])
             if created or updated or retired or topics_changed:
                 self._bump_revision()
+            self.mark_synced(self.last_seq())
             revision = self.get_revision()
         return ImportSummary(created, updated, retired, unchanged, topics_changed, revision)
+
+    def _unsynced_changes_undone(
+        self, current: dict[str, tuple[str, int, str]], incoming: dict[str, str]
+    ) -> list[UnsyncedChange]:
+        """Approved changes newer than the last sync that importing ``incoming`` would undo."""
+        rows = self.conn.execute(
+            "select l.id, l.revision, r.action from listings l join listing_revisions r "
+            "on r.listing_id = l.id and r.revision = l.revision "
+            "where r.origin = 'curation' and l.changed_seq > ? order by l.id",
+            (self.synced_seq(),),
+        ).fetchall()
+        lost = []
+        for listing_id, revision, action in rows:
+            document, _, status = current[listing_id]
+            if status == "retired":
+                undone_by = "revive" if listing_id in incoming else None
+            elif listing_id not in incoming:
+                undone_by = "retire"
+            else:
+                undone_by = "revert" if incoming[listing_id] != document else None
+            if undone_by:
+                lost.append(UnsyncedChange(listing_id, revision, action, undone_by))
+        return lost
+
+    def last_seq(self) -> int:
+        """The sequence number of the latest listing revision (0 when there is none)."""
+        return int(self.conn.execute("select coalesce(max(seq), 0) from listing_revisions").fetchone()[0])
+
+    def synced_seq(self) -> int:
+        """Up to which revision the database and the data files were last in step."""
+        row = self.conn.execute("select value from meta where key = 'synced_seq'").fetchone()
+        return int(row[0]) if row else 0
+
+    def mark_synced(self, seq: int) -> None:
+        """Record that the data files hold every revision up to ``seq`` (after an export)."""
+        self.conn.execute(
+            "update meta set value = max(cast(value as integer), ?) where key = 'synced_seq'", (seq,)
+        )
 
     def _bump_revision(self) -> None:
         self.conn.execute("update meta set value = cast(value as integer) + 1 where key = 'revision'")
@@ -589,7 +712,7 @@ class _DatasetStore:
         )
 
     def _write_listing(
-        self, listing: Listing, document: str, revision: int, action: str, now: dt.datetime
+        self, listing: Listing, document: str, revision: int, action: str, now: dt.datetime, *, origin: str = "import"
     ) -> None:
         stamp = now.isoformat()
         self.db["listings"].upsert(
@@ -605,6 +728,7 @@ class _DatasetStore:
                 if listing.petition and listing.petition.closes_at
                 else None,
                 "link_hold": 0,  # an accepted change is a reviewer's act: the hold is released
+                "changed_seq": 0,  # set by _add_revision below
             },
             pk="id",
         )
@@ -623,9 +747,12 @@ class _DatasetStore:
             "insert into listing_text (listing_id, lang, title, summary) values (?, ?, ?, ?)",
             [(listing.id, lang, fold(t.title), fold(t.summary)) for lang, t in listing.translations.items()],
         )
-        self._add_revision(listing.id, revision, action, document, stamp)
+        self._add_revision(listing.id, revision, action, document, stamp, origin=origin,
+                           worldwide=listing.countries == [COUNTRY_WORLDWIDE])
 
-    def _retire_listing(self, listing_id: str, document: str, revision: int, now: dt.datetime) -> None:
+    def _retire_listing(
+        self, listing_id: str, document: str, revision: int, now: dt.datetime, *, origin: str = "import"
+    ) -> None:
         stamp = now.isoformat()
         self.conn.execute(
             "update listings set status = 'retired', revision = ?, updated_at = ? where id = ?",
@@ -634,14 +761,20 @@ class _DatasetStore:
         # A retired listing leaves every index: filters, search, and the taxonomy's references.
         for table in ("listing_text", "listing_countries", "listing_topics"):
             self.conn.execute(f"delete from {table} where listing_id = ?", (listing_id,))  # noqa: S608 - fixed names
-        self._add_revision(listing_id, revision, "retire", document, stamp)
+        worldwide = self.conn.execute(
+            "select worldwide from listings where id = ?", (listing_id,)
+        ).fetchone()[0]
+        self._add_revision(listing_id, revision, "retire", document, stamp, origin=origin, worldwide=bool(worldwide))
 
-    def _add_revision(self, listing_id: str, revision: int, action: str, document: str, stamp: str) -> None:
-        self.conn.execute(
-            "insert into listing_revisions (listing_id, revision, action, document, created_at) "
-            "values (?, ?, ?, ?, ?)",
-            (listing_id, revision, action, document, stamp),
+    def _add_revision(
+        self, listing_id: str, revision: int, action: str, document: str, stamp: str, *, origin: str, worldwide: bool
+    ) -> None:
+        cursor = self.conn.execute(
+            "insert into listing_revisions (listing_id, revision, action, document, created_at, origin, worldwide) "
+            "values (?, ?, ?, ?, ?, ?, ?)",
+            (listing_id, revision, action, document, stamp, origin, int(worldwide)),
         )
+        self.conn.execute("update listings set changed_seq = ? where id = ?", (cursor.lastrowid, listing_id))
 
 
 _LISTING_COLUMNS = (
@@ -681,8 +814,8 @@ class Store(_DatasetStore):
 
     def add_token(self, *, name: str, role: str, token_hash: str, expires_at: dt.datetime | None) -> int:
         cursor = self.conn.execute(
-            "insert into tokens (name, role, hash, created_at, expires_at) values (?, ?, ?, ?, ?)",
-            (name, role, token_hash, _now().isoformat(), expires_at.isoformat() if expires_at else None),
+            "insert into tokens (name, person, role, hash, created_at, expires_at) values (?, ?, ?, ?, ?, ?)",
+            (name, person_key(name), role, token_hash, _now().isoformat(), expires_at.isoformat() if expires_at else None),
         )
         return int(cursor.lastrowid)
 
@@ -745,16 +878,16 @@ class Store(_DatasetStore):
         return None if row is None else _submission_row(row)
 
     def list_submissions(
-        self, *, status: str | None, submitter_name: str | None, after_id: int | None, limit: int
+        self, *, status: str | None, submitter_person: str | None, after_id: int | None, limit: int
     ) -> list[SubmissionRow]:
-        """Oldest first (a queue), keyset on id; ``submitter_name`` limits to one person's."""
+        """Oldest first (a queue), keyset on id; ``submitter_person`` limits to one person's."""
         where, params = ["1 = 1"], []
         if status is not None:
             where.append("s.status = ?")
             params.append(status)
-        if submitter_name is not None:
-            where.append("t.name = ?")
-            params.append(submitter_name)
+        if submitter_person is not None:
+            where.append("t.person = ?")
+            params.append(submitter_person)
         if after_id is not None:
             where.append("s.id > ?")
             params.append(after_id)
@@ -777,14 +910,17 @@ class Store(_DatasetStore):
         """Create or update a listing as one new revision; returns that revision."""
         row = self.conn.execute("select revision from listings where id = ?", (listing.id,)).fetchone()
         revision = (row[0] if row else 0) + 1
-        self._write_listing(listing, _encoder.encode(listing).decode(), revision, "create" if row is None else "update", _now())
+        self._write_listing(
+            listing, _encoder.encode(listing).decode(), revision, "create" if row is None else "update", _now(),
+            origin="curation",
+        )
         self._bump_revision()
         return revision
 
     def retire_listing(self, listing_id: str) -> int:
         row = self.conn.execute("select document, revision from listings where id = ?", (listing_id,)).fetchone()
         revision = row[1] + 1
-        self._retire_listing(listing_id, row[0], revision, _now())
+        self._retire_listing(listing_id, row[0], revision, _now(), origin="curation")
         self._bump_revision()
         return revision
 
@@ -958,10 +1094,10 @@ def _link_check_row(r: tuple) -> LinkCheckRow:
     return LinkCheckRow(r[0], r[1], _when(r[2]), r[3], r[4], r[5], bool(r[6]), r[7])  # type: ignore[arg-type]
 
 
-_TOKEN_COLUMNS = "select id, name, role, hash, created_at, expires_at, last_used_at, revoked_at from tokens"
+_TOKEN_COLUMNS = "select id, name, person, role, hash, created_at, expires_at, last_used_at, revoked_at from tokens"
 _SUBMISSION_COLUMNS = (
     "select s.id, s.action, s.listing_id, s.base_revision, s.document, s.note, s.sources, s.status, "
-    "s.submitted_by, t.name, s.submitted_at, s.decided_by, d.name, s.decided_at, s.reason, s.applied_revision "
+    "s.submitted_by, t.name, t.person, s.submitted_at, s.decided_by, d.name, s.decided_at, s.reason, s.applied_revision "
     "from submissions s join tokens t on t.id = s.submitted_by left join tokens d on d.id = s.decided_by"
 )
 _REVISION_COLUMNS = "select seq, listing_id, revision, action, document, created_at from listing_revisions"
@@ -969,7 +1105,7 @@ _REPORT_COLUMNS = "select id, listing_id, reason, details, status, created_at, r
 
 
 def _token_row(r: tuple) -> TokenRow:
-    return TokenRow(r[0], r[1], r[2], r[3], _when(r[4]), _when(r[5]), _when(r[6]), _when(r[7]))  # type: ignore[arg-type]
+    return TokenRow(r[0], r[1], r[2], r[3], r[4], _when(r[5]), _when(r[6]), _when(r[7]), _when(r[8]))  # type: ignore[arg-type]
 
 
 def _submission_row(r: tuple) -> SubmissionRow:
@@ -984,12 +1120,13 @@ def _submission_row(r: tuple) -> SubmissionRow:
         status=r[7],
         submitted_by=r[8],
         submitter_name=r[9],
-        submitted_at=_when(r[10]),  # type: ignore[arg-type]
-        decided_by=r[11],
-        decider_name=r[12],
-        decided_at=_when(r[13]),
-        reason=r[14],
-        applied_revision=r[15],
+        submitter_person=r[10],
+        submitted_at=_when(r[11]),  # type: ignore[arg-type]
+        decided_by=r[12],
+        decider_name=r[13],
+        decided_at=_when(r[14]),
+        reason=r[15],
+        applied_revision=r[16],
     )
 
 
