@@ -7,8 +7,9 @@ Why this shape:
   reveal usable tokens. The hash is looked up by index, then compared with
   ``hmac.compare_digest`` so the comparison takes the same time whatever matches.
 - Roles are ordered, curator < reviewer < admin: a guard asks for the least role it needs.
-- A person is identified by the token's *name*: two tokens with the same name are the same
-  person, so the four-eyes rule cannot be dodged by minting a second token.
+- A person is identified by the token's *name*: two tokens whose names read the same (case,
+  Unicode form, look-alike letters: ``api.identity.person_key``) are the same person, so the
+  four-eyes rule cannot be dodged by minting a second token.
 - Every failure is a problem+json: 401 (with ``WWW-Authenticate: Bearer``) for a missing,
   unknown, revoked or expired token; 403 for a known token whose role is too low.
 """
@@ -43,11 +44,13 @@ TOKEN_PREFIX = "ad_"
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """Who is acting: the token's row id, its name (the person) and role."""
+    """Who is acting: the token's row id, its name, the person it stands for, and role."""
 
     token_id: int
     name: str
     role: Role
+    person: str
+    """The four-eyes identity (``api.identity.person_key`` of the name); compare this, not names."""
 
     def at_least(self, role: Role) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
@@ -93,7 +96,7 @@ def identity_from_headers(store, authorization: str | None, *, now: dt.datetime 
     if row.expires_at is not None and row.expires_at <= now:
         raise _unauthorized("this token has expired; ask an admin for a new one")
     store.touch_token(row.id, now)
-    return Identity(token_id=row.id, name=row.name, role=row.role)
+    return Identity(token_id=row.id, name=row.name, role=row.role, person=row.person)
 
 
 def requires(role: Role):

@@ -163,7 +163,7 @@ def decide(store: Store, identity: Identity, submission_id: int, decision: str, 
             raise NotFound(f"no submission {submission_id}")
         if submission.status != "pending":
             raise Conflict(f"submission {submission_id} was already {submission.status}; decisions are final")
-        if submission.submitter_name == identity.name:
+        if submission.submitter_person == identity.person:
             raise FourEyes("you submitted this change: a second reviewer must decide on it (four-eyes rule)")
         applied = None
         if decision == "approve":

@@ -793,6 +793,45 @@ def test_four_eyes_no_one_decides_on_their_own_submission(site: Site) -> None:
     assert site.current(doc["id"])["translations"]["en"]["title"] == "Reviewed by someone else"
 
 
+@pytest.mark.parametrize(
+    "spelling",
+    ["LOLA SOUZA{n}", "lola souza{n}", "Lola  Souza{n}", "IoIa Souza{n}", "L0la Souza{n}", "Lola Souza{n}\n"],
+    ids=["upper", "lower", "double-space", "capital-I-for-l", "zero-for-O", "trailing-newline"],
+)
+def test_four_eyes_a_name_spelt_differently_is_the_same_person(site: Site, spelling: str) -> None:
+    """Case, white space and look-alike letters do not make a second person; a spelling the
+    token rules refuse (a trailing newline) gets no token at all."""
+    n = next(_serial)
+    doc = site.live(new_id())
+    author = site.mint("reviewer", name=f"Lola Souza{n}")
+    response = site.submit(author, update_body(retitled(doc, "Needs a second person"), base_revision=1))
+    assert response.status_code == 201, response.text
+    submission_id = response.json()["id"]
+    try:
+        twin = site.mint("admin", name=spelling.format(n=n))
+    except Exception as exc:  # noqa: BLE001 - the refusal is the point
+        assert "name" in str(exc)
+        return
+    mine = site.http.get(f"/v1/submissions/{submission_id}", headers=twin.auth).json()
+    assert mine["mine"] is True
+    for decision in ("approve", "reject"):
+        body = problem(site.decide(twin, submission_id, decision), 403)
+        assert "four-eyes" in body["detail"]
+    assert site.current(doc["id"]) == doc
+
+
+def test_a_curator_sees_the_submissions_of_every_spelling_of_their_name(site: Site) -> None:
+    n = next(_serial)
+    doc = site.live(new_id())
+    first = site.mint("curator", name=f"Mira Kay{n}")
+    second = site.mint("curator", name=f"MIRA KAY{n}")
+    response = site.submit(first, update_body(retitled(doc, "Mine under either token"), base_revision=1))
+    assert response.status_code == 201, response.text
+    listed = site.http.get("/v1/submissions", params={"limit": 100}, headers=second.auth).json()["data"]
+    assert response.json()["id"] in [s["id"] for s in listed]
+    assert site.http.get(f"/v1/submissions/{response.json()['id']}", headers=second.auth).status_code == 200
+
+
 # --- stale base ---------------------------------------------------------------------------------
 
 

@@ -92,7 +92,7 @@ def _submission_view(store: Store, row: SubmissionRow, identity: Identity, *, wi
         note=row.note,
         sources=row.sources,
         submitted_at=row.submitted_at,
-        mine=row.submitter_name == identity.name,
+        mine=row.submitter_person == identity.person,
         submitted_by=row.submitter_name if reviewer else None,
         listing=row.document,
         decision=decision,
@@ -104,7 +104,7 @@ def _submission_view(store: Store, row: SubmissionRow, identity: Identity, *, wi
 def _visible_submission(store: Store, submission_id: int, identity: Identity) -> SubmissionRow:
     row = store.get_submission(submission_id)
     # A curator sees only their own: others' answer 404, as if they did not exist.
-    if row is None or (not identity.at_least("reviewer") and row.submitter_name != identity.name):
+    if row is None or (not identity.at_least("reviewer") and row.submitter_person != identity.person):
         raise NotFoundException(detail=f"no submission {submission_id}")
     return row
 
@@ -149,7 +149,7 @@ def list_submissions(
 ) -> Response[SubmissionPage]:
     rows = store.list_submissions(
         status=status,
-        submitter_name=None if identity.at_least("reviewer") else identity.name,
+        submitter_person=None if identity.at_least("reviewer") else identity.person,
         after_id=_decode_cursor(cursor),
         limit=limit + 1,
     )
