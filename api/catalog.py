@@ -56,23 +56,28 @@ class CursorInvalid(ValueError):
     """The cursor was not made by this API (or was altered)."""
 
 
-#: A listing-page cursor: the keyset (worldwide flag, id) of the last item served. Every
-#: string of this form is a valid position, so the spec can state it as a pattern.
-LISTING_CURSOR_PATTERN = r"^c1\.[01]\.[a-z0-9]+(-[a-z0-9]+)*$"
+#: A listing-page cursor: the keyset (worldwide flag, id) of the last item served and, since
+#: 2026-11, the latest revision sequence number when the pagination began (older cursors
+#: without it still work). Every string of this form is a valid position, so the spec can
+#: state it as a pattern.
+LISTING_CURSOR_PATTERN = r"^c1\.[01]\.([0-9]{1,18}\.)?[a-z0-9]+(-[a-z0-9]+)*$"
 _LISTING_CURSOR = re.compile(LISTING_CURSOR_PATTERN)
 
 
-def encode_cursor(row: ListingRow) -> str:
-    """Opaque to clients (pass it back unchanged); the keyset of the last item served."""
+def encode_cursor(row: ListingRow, since_seq: int) -> str:
+    """Opaque to clients (pass it back unchanged): the keyset of the last item served, and
+    the revision the pagination started from (so a listing that moved is not served twice)."""
     worldwide = int(row.document.countries == [COUNTRY_WORLDWIDE])
-    return f"{_CURSOR_PREFIX}{worldwide}.{row.id}"
+    return f"{_CURSOR_PREFIX}{worldwide}.{since_seq}.{row.id}"
 
 
-def decode_cursor(cursor: str) -> tuple[int, str]:
-    if not _LISTING_CURSOR.match(cursor):
+def decode_cursor(cursor: str) -> tuple[tuple[int, str], int | None]:
+    """(keyset, revision seq the pagination began at, or None for a cursor made before it)."""
+    if not _LISTING_CURSOR.fullmatch(cursor):
         raise CursorInvalid("not a cursor from this API; pass next_cursor back unchanged")
-    _, worldwide, listing_id = cursor.split(".", 2)
-    return int(worldwide), listing_id
+    parts = cursor.split(".")
+    since_seq = int(parts[2]) if len(parts) == 4 else None
+    return (int(parts[1]), parts[-1]), since_seq
 
 
 def _topic_labels(topics: list[Topic], preferences: tuple[str, ...]) -> dict[str, tuple[str, str]]:
@@ -138,7 +143,9 @@ def build_listing_page(
     limit: int,
     visibility: Visibility,
 ) -> ListingPage:
-    after = decode_cursor(cursor) if cursor else None
+    after, since_seq = decode_cursor(cursor) if cursor else (None, None)
+    # The first page fixes where the pagination starts in the history; later pages carry it on.
+    started_at = since_seq if since_seq is not None else store.last_seq()
     rows = store.list_listings(
         country=country,
         include_worldwide=include_worldwide,
@@ -146,6 +153,7 @@ def build_listing_page(
         topic=topic,
         q=q,
         after=after,
+        since_seq=since_seq,
         limit=limit + 1,
         visibility=visibility,
     )
@@ -155,7 +163,7 @@ def build_listing_page(
     ui_lang = ui_language(preferences)
     return ListingPage(
         data=[listing_view(r, preferences, labels, ui_lang, visibility.today) for r in rows],
-        next_cursor=encode_cursor(rows[-1]) if more and rows else None,
+        next_cursor=encode_cursor(rows[-1], started_at) if more and rows else None,
     )
 
 
