@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -32,13 +33,15 @@ from api.problems import (
     Problem,
     exception_handlers,
     handle_http_exception,
+    handle_internal_error,
     problem_response,
 )
 from api.routes.curation import curation_handlers
 from api.routes.public import Reader, public_handlers
 from api.routes.vetting import vetting_handlers
 from api.settings import Settings, load_settings
-from api.store import Store
+from api.store import Store, StoreBusy, is_busy_error
+from api.writer import Writer
 
 __all__ = ["create_app"]
 
@@ -139,6 +142,28 @@ def handle_curation_error(request: Request, exc: CurationError) -> Response:
     return problem_response(request, problem)
 
 
+#: Seconds a client should wait before retrying a write the database was too busy to take.
+RETRY_AFTER_BUSY = 2
+
+
+def handle_store_busy(request: Request, exc: Exception) -> Response:
+    """503, not 500: another process held the write lock; nothing was written, retrying is safe."""
+    problem = Problem(
+        type="about:blank",
+        title="Service Unavailable",
+        status=503,
+        detail=f"the database is busy with another write; nothing was changed. Try again in {RETRY_AFTER_BUSY} seconds",
+    )
+    return problem_response(request, problem, headers={"Retry-After": str(RETRY_AFTER_BUSY)})
+
+
+def handle_database_error(request: Request, exc: sqlite3.OperationalError) -> Response:
+    """A busy database anywhere (a read during recovery, a write outside the writer) is a 503."""
+    if is_busy_error(exc):
+        return handle_store_busy(request, exc)
+    return handle_internal_error(request, exc)
+
+
 async def _is_report(request: Request) -> bool:  # async: litestar runs sync checks in a thread
     return request.method == "POST" and request.url.path.endswith("/reports")
 
@@ -174,6 +199,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     owned_store = store is None
 
     opened: list[Store] = [] if store is None else [store]
+    writers: list[Writer] = []
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -182,11 +208,20 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         try:
             yield
         finally:
+            if writers:
+                writers.pop().close()
             if owned_store and opened:
                 opened.pop().close()
 
     def provide_store() -> Store:
         return opened[0]
+
+    def provide_writer() -> Writer:
+        """The process's writer, made on first use (an app served without lifespan events
+        still writes); the lifespan's end closes it."""
+        if not writers:
+            writers.append(Writer(provide_store().path, busy_timeout_ms=settings.write_wait_ms))
+        return writers[0]
 
     reader_holder: list[Reader] = []
 
@@ -200,11 +235,17 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         route_handlers=[*public_handlers, *curation_handlers, *vetting_handlers, serve_spec],
         dependencies={
             "store": Provide(provide_store, sync_to_thread=False),
+            "writer": Provide(provide_writer, sync_to_thread=False),
             "reader": Provide(provide_reader, sync_to_thread=False),
             "identity": Provide(provide_identity, sync_to_thread=False),
         },
         before_request=reject_unknown_query_parameters,
-        exception_handlers={**exception_handlers, CurationError: handle_curation_error},  # type: ignore[dict-item]
+        exception_handlers={
+            **exception_handlers,
+            CurationError: handle_curation_error,
+            StoreBusy: handle_store_busy,
+            sqlite3.OperationalError: handle_database_error,
+        },  # type: ignore[dict-item]
         lifespan=[lifespan],
         # GET responses are compressed by the conditional-GET layer, which keeps gzip bytes per
         # ETag (see api/caching.py); nothing else is large enough to be worth compressing.
@@ -262,6 +303,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         debug=False,
     )
     app.state.store_provider = provide_store
+    app.state.writer_provider = provide_writer
     app.state.clock = clock
     app.state.settings = settings
     app.state.cache = cache

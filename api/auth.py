@@ -82,8 +82,11 @@ def _unauthorized(detail: str) -> NotAuthorizedException:
     return NotAuthorizedException(detail=detail, headers={"WWW-Authenticate": 'Bearer realm="actiondir"'})
 
 
-def identity_from_headers(store, authorization: str | None, *, now: dt.datetime | None = None) -> Identity:
-    """The identity behind an ``Authorization: Bearer`` header, or a 401."""
+def identity_from_headers(store, authorization: str | None, *, now: dt.datetime | None = None, touch=None) -> Identity:
+    """The identity behind an ``Authorization: Bearer`` header, or a 401.
+
+    Only reads; the last-use stamp goes to ``touch(token_id, now)`` (the app's writer queues
+    it without waiting), or straight to the store when there is no writer."""
     token = bearer_token(authorization)
     if token is None:
         raise _unauthorized("this endpoint needs a token: send `Authorization: Bearer <token>`")
@@ -95,7 +98,7 @@ def identity_from_headers(store, authorization: str | None, *, now: dt.datetime 
         raise _unauthorized("this token was revoked; ask an admin for a new one")
     if row.expires_at is not None and row.expires_at <= now:
         raise _unauthorized("this token has expired; ask an admin for a new one")
-    store.touch_token(row.id, now)
+    (touch or store.touch_token)(row.id, now)
     return Identity(token_id=row.id, name=row.name, role=row.role, person=row.person)
 
 
@@ -106,7 +109,8 @@ def requires(role: Role):
         identity = connection.scope.get("actiondir_identity")  # type: ignore[typeddict-item]
         if identity is None:
             store = connection.app.state.store_provider()
-            identity = identity_from_headers(store, connection.headers.get("authorization"))
+            writer = connection.app.state.writer_provider()
+            identity = identity_from_headers(store, connection.headers.get("authorization"), touch=writer.touch_token)
             connection.scope["actiondir_identity"] = identity  # type: ignore[typeddict-unknown-key]
         if not identity.at_least(role):
             raise PermissionDeniedException(detail=f"this needs the {role} role; your token is a {identity.role}")

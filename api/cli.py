@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import socket
 import sqlite3
 import sys
 from pathlib import Path
@@ -134,6 +135,7 @@ def serve(host: str | None, port: int | None, db: Path | None, workers: int | No
         Store(settings.db).close()  # fail here, clearly, rather than in every worker
     except DatabaseNotReady as exc:
         raise click.ClickException(str(exc)) from None
+    _refuse_taken_port(settings.host, settings.port)
     # Workers are separate processes: they read their settings from the environment.
     os.environ["ACTIONDIR_DB"] = str(settings.db.resolve())
     click.echo(f"Serving {settings.db} on http://{settings.host}:{settings.port}/v1/docs", err=True)
@@ -155,6 +157,30 @@ def _database_busy(db: Path, exc: sqlite3.OperationalError) -> str:
             "check); nothing was changed. Try again in a moment."
         )
     return f"{db}: {exc}; nothing was changed"
+
+
+def _refuse_taken_port(host: str, port: int) -> None:
+    """Fail before serving when something already listens on host:port.
+
+    granian binds with SO_REUSEPORT, so a second `actiondir serve` on the same port would
+    start and silently take half the connections (possibly on another database). A bind
+    without SO_REUSEPORT fails when anything listens there (SO_REUSEADDR only lets it past
+    connections of a server that just stopped, in TIME_WAIT).
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise click.ClickException(f"cannot bind to {host}:{port}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot listen on {host}:{port}: {exc.strerror}. Is another `actiondir serve` running? "
+                "Stop it, or pass --port with a free port."
+            ) from None
 
 
 def _open_store(db: Path | None, *, create: bool = False):

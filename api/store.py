@@ -35,12 +35,14 @@ from api.settings import load_settings
 __all__ = [
     "CurationWouldBeLost",
     "DatabaseNotReady",
+    "StoreBusy",
     "ImportSummary",
     "UnsyncedChange",
     "ListingRow",
     "Visibility",
     "Store",
     "fts_query",
+    "is_busy_error",
 ]
 
 _encoder = msgspec.json.Encoder()
@@ -48,6 +50,19 @@ _encoder = msgspec.json.Encoder()
 
 class DatabaseNotReady(Exception):
     """The database file is missing, empty, or made by a newer release."""
+
+
+class StoreBusy(Exception):
+    """Another connection held the write lock longer than this one would wait; nothing was
+    written (the transaction rolled back), and trying again later is safe."""
+
+
+def is_busy_error(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY / SQLITE_LOCKED, as Python's sqlite3 reports them."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,10 +36,13 @@ from api.models import (
 from api.problems import FieldError, InvalidRequest, problem_responses
 from api.store import ReportRow, Store, SubmissionRow, TokenRow
 from api.validation import check_text
+from api.writer import Writer
 
 __all__ = ["NO_STORE", "SECURITY", "curation_handlers", "report_view"]
 
 StoreDep = NamedDependency[Store]
+WriterDep = NamedDependency[Writer]
+"""Handlers that write take the writer (api.writer), never the event loop's store."""
 IdentityDep = NamedDependency[Identity]
 NO_STORE = {"Cache-Control": "no-store"}
 SECURITY = [{"bearer": []}]
@@ -112,7 +115,6 @@ def _visible_submission(store: Store, submission_id: int, identity: Identity) ->
 @post(
     "/v1/submissions",
     guards=[requires("curator")],
-    sync_to_thread=False,
     summary="Propose a change",
     description="Propose creating, updating or retiring a listing. The listing document is validated "
     "exactly as `actiondir import` validates files. Nothing goes live until a second person, a "
@@ -121,11 +123,14 @@ def _visible_submission(store: Store, submission_id: int, identity: Identity) ->
     security=SECURITY,
     tags=["curation"],
 )
-def add_submission(store: StoreDep, identity: IdentityDep, data: JSONBody[SubmissionCreate]) -> Response[Submission]:
-    submission_id = curation.submit(store, identity, data)
-    row = store.get_submission(submission_id)
-    assert row is not None
-    view = _submission_view(store, row, identity)
+async def add_submission(writer: WriterDep, identity: IdentityDep, data: JSONBody[SubmissionCreate]) -> Response[Submission]:
+    def write(store: Store) -> tuple[int, Submission]:
+        submission_id = curation.submit(store, identity, data)
+        row = store.get_submission(submission_id)
+        assert row is not None
+        return submission_id, _submission_view(store, row, identity)
+
+    submission_id, view = await writer.run(write)
     return Response(view, status_code=201, headers={**NO_STORE, "Location": f"/v1/submissions/{submission_id}"})
 
 
@@ -178,7 +183,6 @@ def get_submission(store: StoreDep, identity: IdentityDep, submission_id: IdPath
 @post(
     "/v1/submissions/{submission_id:int}/decision",
     guards=[requires("reviewer")],
-    sync_to_thread=False,
     summary="Approve or reject a submission",
     description="A reviewer decides on someone else's submission (never their own). Approving applies "
     "the change, writes a new listing revision and moves the dataset revision in one transaction; "
@@ -188,11 +192,14 @@ def get_submission(store: StoreDep, identity: IdentityDep, submission_id: IdPath
     security=SECURITY,
     tags=["curation"],
 )
-def decide_submission(
-    store: StoreDep, identity: IdentityDep, submission_id: IdPath, data: JSONBody[DecisionCreate],
+async def decide_submission(
+    writer: WriterDep, identity: IdentityDep, submission_id: IdPath, data: JSONBody[DecisionCreate],
 ) -> Response[Submission]:
-    row = curation.decide(store, identity, submission_id, data.decision, data.reason)
-    return Response(_submission_view(store, row, identity), headers=NO_STORE)
+    def write(store: Store) -> Submission:
+        row = curation.decide(store, identity, submission_id, data.decision, data.reason)
+        return _submission_view(store, row, identity)
+
+    return Response(await writer.run(write), headers=NO_STORE)
 
 
 # --- reports ----------------------------------------------------------------------------------
@@ -213,7 +220,6 @@ def report_view(row: ReportRow) -> Report:
 
 @post(
     "/v1/listings/{listing_id:str}/reports",
-    sync_to_thread=False,
     summary="Report a problem with a listing",
     description="Anyone can report a broken, outdated or suspicious listing; reviewers see the reports. "
     "Rate limited per client address (429 when exceeded).",
@@ -221,23 +227,28 @@ def report_view(row: ReportRow) -> Report:
     responses=problem_responses(400, 404, 429),
     tags=["reports"],
 )
-def add_report(
-    store: StoreDep,
+async def add_report(
+    writer: WriterDep,
     listing_id: Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)],
     data: JSONBody[ReportCreate],
 ) -> Response[ReportReceipt]:
-    row = store.get_listing(listing_id)
-    if row is None or row.status == "retired":
-        raise NotFoundException(detail=f"no listing with id {listing_id!r}")
     details = data.details.strip() if data.details else None  # forms and curl add a final newline
     if details:
         problems = check_text("details", details)
         if problems:
             raise InvalidRequest([FieldError(in_="body", field=f, detail=m) for f, m in problems])
-    with store.transaction():
-        report_id = store.add_report(listing_id=listing_id, reason=data.reason, details=details or None)
-        store.add_audit(actor="public", action="report.create", target=f"report:{report_id}",
-                        details={"listing_id": listing_id, "reason": data.reason})
+
+    def write(store: Store) -> int:
+        row = store.get_listing(listing_id)
+        if row is None or row.status == "retired":
+            raise NotFoundException(detail=f"no listing with id {listing_id!r}")
+        with store.transaction():
+            report_id = store.add_report(listing_id=listing_id, reason=data.reason, details=details or None)
+            store.add_audit(actor="public", action="report.create", target=f"report:{report_id}",
+                            details={"listing_id": listing_id, "reason": data.reason})
+        return report_id
+
+    report_id = await writer.run(write)
     return Response(ReportReceipt(id=report_id, status="open"), status_code=202, headers=NO_STORE)
 
 
@@ -268,7 +279,6 @@ def list_reports(
 @post(
     "/v1/reports/{report_id:int}/resolution",
     guards=[requires("reviewer")],
-    sync_to_thread=False,
     summary="Resolve a report",
     description="Close an open report with a note saying what was done.",
     status_code=200,
@@ -276,18 +286,22 @@ def list_reports(
     security=SECURITY,
     tags=["reports"],
 )
-def resolve_report(store: StoreDep, identity: IdentityDep, report_id: IdPath, data: JSONBody[ReportResolution]) -> Response[Report]:
+async def resolve_report(writer: WriterDep, identity: IdentityDep, report_id: IdPath, data: JSONBody[ReportResolution]) -> Response[Report]:
     curation.check_free_text("resolution", data.resolution)
-    with store.transaction():
-        if store.get_report(report_id) is None:
-            raise NotFoundException(detail=f"no report {report_id}")
-        if not store.resolve_report(report_id, resolved_by=identity.token_id, resolution=data.resolution):
-            raise curation.Conflict(f"report {report_id} is already resolved")
-        store.add_audit(actor=identity.name, action="report.resolve", target=f"report:{report_id}",
-                        details={"resolution": data.resolution})
-    row = store.get_report(report_id)
-    assert row is not None
-    return Response(report_view(row), headers=NO_STORE)
+
+    def write(store: Store) -> Report:
+        with store.transaction():
+            if store.get_report(report_id) is None:
+                raise NotFoundException(detail=f"no report {report_id}")
+            if not store.resolve_report(report_id, resolved_by=identity.token_id, resolution=data.resolution):
+                raise curation.Conflict(f"report {report_id} is already resolved")
+            store.add_audit(actor=identity.name, action="report.resolve", target=f"report:{report_id}",
+                            details={"resolution": data.resolution})
+        row = store.get_report(report_id)
+        assert row is not None
+        return report_view(row)
+
+    return Response(await writer.run(write), headers=NO_STORE)
 
 
 # --- tokens -----------------------------------------------------------------------------------
@@ -342,7 +356,6 @@ def revoke_token(store: Store, token_id: int, *, actor: str) -> TokenRow:
 @post(
     "/v1/tokens",
     guards=[requires("admin")],
-    sync_to_thread=False,
     summary="Create a token",
     description="Admins mint tokens for curators and reviewers. The token is in this answer only.",
     status_code=201,
@@ -350,8 +363,10 @@ def revoke_token(store: Store, token_id: int, *, actor: str) -> TokenRow:
     security=SECURITY,
     tags=["tokens"],
 )
-def add_token(store: StoreDep, identity: IdentityDep, data: JSONBody[TokenCreate]) -> Response[TokenCreated]:
-    token, row = create_token(store, name=data.name, role=data.role, expires_in_days=data.expires_in_days, actor=identity.name)
+async def add_token(writer: WriterDep, identity: IdentityDep, data: JSONBody[TokenCreate]) -> Response[TokenCreated]:
+    token, row = await writer.run(
+        lambda store: create_token(store, name=data.name, role=data.role, expires_in_days=data.expires_in_days, actor=identity.name)
+    )
     info = token_info(row)
     created = TokenCreated(token=token, **{f: getattr(info, f) for f in info.__struct_fields__})
     return Response(created, status_code=201, headers=NO_STORE)
@@ -374,7 +389,6 @@ def list_tokens(store: StoreDep) -> Response[TokenPage]:
 @post(
     "/v1/tokens/{token_id:int}/revocation",
     guards=[requires("admin")],
-    sync_to_thread=False,
     summary="Revoke a token",
     description="From now on the token answers 401.",
     status_code=200,
@@ -382,8 +396,9 @@ def list_tokens(store: StoreDep) -> Response[TokenPage]:
     security=SECURITY,
     tags=["tokens"],
 )
-def revoke_token_endpoint(store: StoreDep, identity: IdentityDep, token_id: IdPath) -> Response[TokenInfo]:
-    return Response(token_info(revoke_token(store, token_id, actor=identity.name)), headers=NO_STORE)
+async def revoke_token_endpoint(writer: WriterDep, identity: IdentityDep, token_id: IdPath) -> Response[TokenInfo]:
+    row = await writer.run(lambda store: revoke_token(store, token_id, actor=identity.name))
+    return Response(token_info(row), headers=NO_STORE)
 
 
 curation_handlers = [

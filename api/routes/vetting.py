@@ -27,7 +27,7 @@ from api.models import (
     VettingSummary,
 )
 from api.problems import problem_responses
-from api.routes.curation import NO_STORE, SECURITY, report_view
+from api.routes.curation import NO_STORE, SECURITY, WriterDep, report_view
 from api.routes.public import Reader
 from api.store import Store
 
@@ -109,7 +109,6 @@ def vetting_summary(reader: ReaderDep) -> Response[VettingSummary]:
 @post(
     "/v1/vetting/holds/{listing_id:str}/release",
     guards=[requires("reviewer")],
-    sync_to_thread=False,
     summary="Release a link hold",
     description="After checking a held listing's link by hand, a reviewer puts it back in the default "
     "lists. 409 when the listing is not held.",
@@ -118,26 +117,31 @@ def vetting_summary(reader: ReaderDep) -> Response[VettingSummary]:
     security=SECURITY,
     tags=["vetting"],
 )
-def release_hold(
+async def release_hold(
     reader: ReaderDep,
+    writer: WriterDep,
     identity: IdentityDep,
     listing_id: Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)],
     data: JSONBody[HoldRelease],
 ) -> Response[HoldReleased]:
     curation.check_free_text("reason", data.reason)
-    store = reader.store
-    with store.transaction():
-        row = store.get_listing(listing_id)
-        if row is None or row.status == "retired":
-            raise NotFoundException(detail=f"no listing with id {listing_id!r}")
-        if not store.release_link_hold(listing_id):
-            raise curation.Conflict(f"listing {listing_id!r} is not held")
-        store.add_audit(
-            actor=identity.name, action="hold.release", target=f"listing:{listing_id}", details={"reason": data.reason}
-        )
-    released = store.get_listing(listing_id)
-    assert released is not None
-    status = released.public_status(reader.today())
+    today = reader.today()
+
+    def write(store: Store) -> str:
+        with store.transaction():
+            row = store.get_listing(listing_id)
+            if row is None or row.status == "retired":
+                raise NotFoundException(detail=f"no listing with id {listing_id!r}")
+            if not store.release_link_hold(listing_id):
+                raise curation.Conflict(f"listing {listing_id!r} is not held")
+            store.add_audit(
+                actor=identity.name, action="hold.release", target=f"listing:{listing_id}", details={"reason": data.reason}
+            )
+        released = store.get_listing(listing_id)
+        assert released is not None
+        return released.public_status(today)
+
+    status = await writer.run(write)
     return Response(HoldReleased(listing_id=listing_id, status=status), headers=NO_STORE)  # type: ignore[arg-type]
 
 
