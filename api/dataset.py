@@ -121,16 +121,27 @@ def name_dict_paths(field: str, message: str, untyped: object) -> tuple[str, str
     return field, message
 
 
+#: No listing or taxonomy file comes near this; a bigger one is a mistake or an attack.
+MAX_FILE_BYTES = 1024 * 1024
+
+
 def _decode(path: Path, kind: type) -> tuple[object | None, list[DataProblem]]:
     where = str(path)
     decode = msgspec.json.decode if path.suffix == ".json" else msgspec.toml.decode
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return None, [DataProblem(where, "", f"the file is larger than {MAX_FILE_BYTES // 1024} KiB; a listing is far smaller")]
         raw = path.read_bytes()
         return decode(raw, type=kind), []
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        return None, [DataProblem(where, "", "cannot parse the file: values are nested too deeply")]
     except msgspec.ValidationError as exc:
         field, message = split_validation_error(exc)
         if "[...]" in field or message.startswith("invalid key"):
-            field, message = name_dict_paths(field, message, decode(raw))
+            try:
+                field, message = name_dict_paths(field, message, decode(raw))
+            except RecursionError:  # untyped, the same document nests past the parser's limit
+                return None, [DataProblem(where, "", "cannot parse the file: values are nested too deeply")]
         return None, [DataProblem(where, field, message)]
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         return None, [DataProblem(where, "", f"cannot parse the file: {exc}")]
