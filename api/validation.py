@@ -66,7 +66,7 @@ def listing_domains(listing: Listing) -> frozenset[str]:
 def known_domains_by_listing(listings: list[Listing]) -> list[frozenset[str]]:
     """For each listing, the registrable domains of all the OTHER listings (same order).
 
-    ``check_listing`` adds the listing's own, so each is compared with everything."""
+    ``check_listing`` also compares each address with the listing's own others."""
     own = [listing_domains(listing) for listing in listings]
     counts = Counter(d for domains in own for d in domains)
     everything = frozenset(counts)
