@@ -28,7 +28,7 @@ from api.models import (
 )
 from api.problems import FieldError
 from api.store import Store, SubmissionRow
-from api.validation import check_listing, check_text, check_url, other_listings_domains
+from api.validation import check_listing, check_text, check_url, listing_domains, other_listings_domains
 
 __all__ = [
     "Conflict",
@@ -85,9 +85,17 @@ def _listing_id(data: SubmissionCreate) -> str:
 
 
 def _check_document(store: Store, listing: Listing) -> None:
+    """The proposed document against every rule, at submission and again at approval.
+
+    Known domains (for look-alikes): every other listing's, and every domain this listing has
+    had in any stored revision, so an update cannot swap ``good.org`` for ``g0od.org``, nor
+    first move to a neutral domain and then to the look-alike (``check_listing`` adds the
+    document's own).
+    """
     topic_ids = {t.id for t in store.list_topics()}
     others = (row.document for row in store.iter_listings(statuses=("active", "closed", "retired")))
-    problems = check_listing(listing, topic_ids, known_domains=other_listings_domains(others, listing.id))
+    stored = frozenset(d for revision in store.list_listing_revisions(listing.id) for d in listing_domains(revision.document))
+    problems = check_listing(listing, topic_ids, known_domains=other_listings_domains(others, listing.id) | stored)
     if problems:
         raise SubmissionInvalid([FieldError(in_="body", field=f"listing.{f}", detail=m) for f, m in problems])
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import typing
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from api.i18n import ISO_COUNTRIES, is_known_language
 from api.models import COUNTRY_WORLDWIDE, Listing, ShortText, Summary, Title, Topic
-from api.vetting import check_text, check_url, registrable_domain_of
+from api.vetting import check_contact, check_text, check_url, contact_domain, registrable_domain_of
 
 __all__ = [
     "FieldProblem",
@@ -54,20 +54,19 @@ def _duplicates(values: Iterable[str]) -> list[str]:
     return sorted({v for v in values if v in seen or seen.add(v)})
 
 
-def _listing_urls(listing: Listing) -> list[str]:
-    urls = [listing.url, *listing.verification.sources]
-    if listing.organization is not None:
-        urls += [c.value for c in listing.organization.contacts if c.channel == "web"]
-    return urls
-
-
 def listing_domains(listing: Listing) -> frozenset[str]:
-    """Registrable domains of every URL in a listing: url, web contacts, verification sources."""
-    return frozenset(d for d in map(registrable_domain_of, _listing_urls(listing)) if d)
+    """Registrable domains of every address in a listing: url, verification sources, and
+    contacts (web and messenger links, e-mail domains)."""
+    domains = [registrable_domain_of(url) for url in (listing.url, *listing.verification.sources)]
+    if listing.organization is not None:
+        domains += [contact_domain(c.channel, c.value) for c in listing.organization.contacts]
+    return frozenset(d for d in domains if d)
 
 
 def known_domains_by_listing(listings: list[Listing]) -> list[frozenset[str]]:
-    """For each listing, the registrable domains of all the OTHER listings (same order)."""
+    """For each listing, the registrable domains of all the OTHER listings (same order).
+
+    ``check_listing`` also compares each address with the listing's own others."""
     own = [listing_domains(listing) for listing in listings]
     counts = Counter(d for domains in own for d in domains)
     everything = frozenset(counts)
@@ -77,6 +76,20 @@ def known_domains_by_listing(listings: list[Listing]) -> list[frozenset[str]]:
 def other_listings_domains(listings: Iterable[Listing], listing_id: str) -> frozenset[str]:
     """Registrable domains of every listing in ``listings`` except the one with ``listing_id``."""
     return frozenset(d for listing in listings if listing.id != listing_id for d in listing_domains(listing))
+
+
+def _known_for(listing: Listing, vouched: frozenset[str]) -> Callable[[str | None], frozenset[str]]:
+    """The domains to compare one of the listing's addresses with, given its domain.
+
+    An address on a domain the directory already vouches for is compared with those only: it
+    is the original, and a look-alike of it elsewhere in the document is reported there, once.
+    Any other address is compared with those AND with the document's own other domains, so a
+    url on ``g0od.org`` next to sources on ``good.org`` is refused even in a first submission
+    (with nothing to tell which is the original, both sides are reported, as import does for
+    two listings).
+    """
+    everything = vouched | listing_domains(listing)
+    return lambda domain: vouched if domain in vouched else everything
 
 
 def check_language(field: str, tag: str) -> list[FieldProblem]:
@@ -91,13 +104,15 @@ def check_listing(
     """Every rule a structurally valid listing must also pass.
 
     ``topic_ids`` is the taxonomy; None skips the topic check (the taxonomy itself is broken
-    and reported on its own). ``known_domains``: registrable domains of the OTHER listings in
-    the dataset; a URL on a different domain that looks like one of them is refused. Every URL
-    and text field goes through the vetting policy (``api.vetting``).
+    and reported on its own). ``known_domains``: registrable domains the directory already
+    vouches for: the OTHER listings' and, on a change, this listing's stored revisions'. Every
+    URL, source and contact is also compared with the document's own other addresses (see
+    ``_known_for``): a domain that looks like a known one but is a different domain is refused.
+    Every URL, contact and text field goes through the vetting policy (``api.vetting``).
     """
-    known = frozenset(known_domains)
+    known_for = _known_for(listing, frozenset(known_domains))
     problems: list[FieldProblem] = []
-    problems += check_url("url", listing.url, known_domains=known)
+    problems += check_url("url", listing.url, known_domains=known_for(registrable_domain_of(listing.url)))
 
     for i, code in enumerate(listing.countries):
         if code != COUNTRY_WORLDWIDE and code not in ISO_COUNTRIES:
@@ -130,10 +145,10 @@ def check_listing(
         problems += check_text("donation.purpose", listing.donation.purpose, multiline=False, max_length=SHORT_TEXT_MAX)
     if listing.organization is not None:
         for i, contact in enumerate(listing.organization.contacts):
-            value_problems = check_text(f"organization.contacts[{i}].value", contact.value, multiline=False, max_length=SHORT_TEXT_MAX)
-            if not value_problems and contact.channel == "web":
-                value_problems = check_url(f"organization.contacts[{i}].value", contact.value, known_domains=known)
-            problems += value_problems
+            field = f"organization.contacts[{i}].value"
+            value_problems = check_text(field, contact.value, multiline=False, max_length=SHORT_TEXT_MAX)
+            known = known_for(contact_domain(contact.channel, contact.value))
+            problems += value_problems or check_contact(field, contact.channel, contact.value, known_domains=known)
             if contact.note is not None:
                 problems += check_text(f"organization.contacts[{i}].note", contact.note, multiline=False, max_length=SHORT_TEXT_MAX)
 
@@ -141,7 +156,7 @@ def check_listing(
     if verification.next_review_at < verification.verified_at:
         problems.append(("verification.next_review_at", "must not be before verified_at"))
     for i, source in enumerate(verification.sources):
-        problems += check_url(f"verification.sources[{i}]", source, known_domains=known)
+        problems += check_url(f"verification.sources[{i}]", source, known_domains=known_for(registrable_domain_of(source)))
     return problems
 
 

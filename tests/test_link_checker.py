@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import ipaddress
 import sqlite3
 import ssl
 import threading
@@ -31,6 +32,7 @@ from api import __version__
 from api.cli import LINK_CHECKER_TEST_OPTIONS, cli
 from api.store import MIGRATIONS, Store
 from api.vetting.links import (
+    DENIED_NETWORKS,
     USER_AGENT,
     LinkChecker,
     LinkResult,
@@ -385,6 +387,44 @@ def test_a_redirect_to_an_internal_address_is_refused_without_connecting(serve, 
     assert len(server.seen()) == 1
 
 
+@pytest.mark.parametrize(
+    "location",
+    [
+        pytest.param("javascript:alert(1)", id="javascript"),
+        pytest.param("JavaScript:alert(document.cookie)", id="javascript-mixed-case"),
+        pytest.param("data:text/html,<script>alert(1)</script>", id="data"),
+        pytest.param("file:///etc/passwd", id="file"),
+        pytest.param("mailto:someone@example.org", id="mailto"),
+        pytest.param("ftp://ftp.example.org/file", id="ftp"),
+    ],
+)
+def test_a_redirect_to_a_non_web_scheme_is_broken_and_needs_review(serve, location):
+    """Browsers refuse to follow a redirect to anything but http(s) (the link is broken for every
+    reader), and a site that sends one may be hostile: a person must look. It was recorded as
+    'unreachable' (the HTTP library choked on the Location header), which said neither."""
+    server = serve({"/r": redirect(location)})
+    result, checker = check(server.url("/r"))
+    assert (result.status, result.http_status, result.needs_review) == ("broken", 302, True), result
+    assert result.final_url == location  # as the server sent it, for the reviewer
+    assert "[https-only]" in result.detail and "redirect" in result.detail
+    assert len(server.seen()) == 1 and only_loopback_connections(checker)
+
+
+def test_a_redirect_to_an_unparsable_location_is_broken_and_needs_review(serve):
+    server = serve({"/r": redirect("http://[::1")})
+    result, _ = check(server.url("/r"))
+    assert (result.status, result.http_status, result.needs_review) == ("broken", 302, True), result
+    assert result.final_url == "http://[::1" and "invalid URL" in result.detail
+
+
+def test_the_checker_sends_no_cookies_between_hops(serve):
+    """Requests go straight to the pinned transport: no cookie jar, no redirect machinery."""
+    server = serve({"/a": status(302, {"Location": "/b", "Set-Cookie": "session=abc; Path=/"}), "/b": status(200)})
+    result, _ = check(server.url("/a"))
+    assert result.status == "ok"
+    assert all("cookie" not in r.headers for r in server.seen())
+
+
 def test_a_same_site_name_that_resolves_to_an_internal_address_is_refused(serve, tls_files):
     """The address rule itself: the hop is on the same site, passes the URL policy, and only
     its DNS answer (here from a fake resolver) gives it away. Pinned TLS to 127.0.0.1 with the
@@ -511,6 +551,80 @@ def test_refused_addresses(address, refused):
         assert reason == refused
     else:  # private / reserved / not global: Python versions classify some ranges differently
         assert reason is not None
+
+
+# IANA special-purpose ranges that the ipaddress module of some Python versions (3.11 here)
+# still calls global: the checker connected to fec0::1 and 192.0.0.8.
+SPECIAL_PURPOSE = [
+    "0.1.2.3", "10.1.1.1", "100.64.0.1", "127.0.0.2", "169.254.1.1", "172.31.255.255",
+    "192.0.0.8", "192.0.0.9", "192.0.0.170", "192.0.2.10", "192.88.99.1", "192.168.0.1",
+    "198.18.0.1", "198.19.255.255", "198.51.100.7", "203.0.113.9", "224.0.0.251", "239.255.255.250",
+    "240.0.0.1", "255.255.255.255",
+    "::", "::1", "::7f00:1", "64:ff9b:1::a00:1", "100::1", "100:0:0:1::1", "2001::1", "2001:2::1",
+    "2001:10::1", "2001:20::1", "2001:db8::1", "3fff::1", "5f00::1", "fc00::1", "fd12:3456::1",
+    "fe80::1", "febf::1", "fec0::1", "feff::1", "ff02::1", "4000::1", "::2:3:4",
+]
+
+
+@pytest.mark.parametrize("address", SPECIAL_PURPOSE)
+def test_special_purpose_addresses_are_refused(address):
+    assert refused_address(address) is not None
+
+
+@pytest.mark.parametrize("address", SPECIAL_PURPOSE)
+def test_the_pinned_table_refuses_them_whatever_ipaddress_says(monkeypatch, address):
+    """Every flag of Python's ipaddress forced to "public": the pinned ranges alone decide."""
+    for cls in (ipaddress.IPv4Address, ipaddress.IPv6Address):
+        for flag in ("is_private", "is_reserved", "is_loopback", "is_link_local", "is_multicast", "is_unspecified", "is_site_local"):
+            if hasattr(cls, flag):
+                monkeypatch.setattr(cls, flag, property(lambda self: False))
+        monkeypatch.setattr(cls, "is_global", property(lambda self: True))
+    assert refused_address(address) is not None
+
+
+@pytest.mark.parametrize(
+    ("address", "refused"),
+    [
+        ("fec0::1", "deprecated site-local"),
+        ("192.0.0.8", "IETF protocol assignment"),
+        ("2001:db8::1", "documentation"),
+        ("64:ff9b:1::a00:1", "local-use NAT64"),
+        ("2002:c000:201::1", "documentation"),  # 6to4 around 192.0.2.1
+        ("64:ff9b::c633:6407", "documentation"),  # NAT64 around 198.51.100.7
+        ("::ffff:192.0.0.8", "IETF protocol assignment"),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "documentation"),  # Teredo around client 192.0.2.45
+        ("2001:0:5db8:d70e:8000:f7f7:a247:b7f1", "IETF protocol assignment"),  # Teredo, public ends
+    ],
+)
+def test_the_reason_names_the_range(address, refused):
+    assert refused_address(address) == refused
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        pytest.param("64:ff9b::5db8:d70e", id="nat64-of-a-public-address"),  # DNS64 networks
+        pytest.param("2002:5db8:d70e::1", id="6to4-of-a-public-address"),
+        pytest.param("::ffff:93.184.215.14", id="mapped-public-address"),
+        pytest.param("2a00:1450:4001:80b::200e", id="public-ipv6"),
+        pytest.param("8.8.8.8", id="public-ipv4"),
+    ],
+)
+def test_public_addresses_pass(address):
+    """An address that carries a public IPv4 address (NAT64, 6to4, mapped) is judged by it."""
+    assert refused_address(address) is None
+
+
+def test_the_deny_table_pins_the_iana_ranges():
+    networks = {str(net) for net, _reason in DENIED_NETWORKS}
+    for expected in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+        "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
+        "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4", "255.255.255.255/32",
+        "::/128", "::1/128", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32",
+        "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+    ):
+        assert expected in networks, expected
 
 
 def test_loopback_allowance_lets_only_loopback_through():
@@ -682,3 +796,23 @@ def test_the_marked_fallback_policy_is_https_only():
     assert _fallback_check_url("url", "http://www.example.org/")[0][1].startswith("[https]")
     assert _fallback_check_url("url", "https://www.example.org:8443/")[0][1].startswith("[port]")
     assert _fallback_check_url("url", "http://127.0.0.1:8080/", allow_ports={8080}, allow_loopback=True) == []
+
+
+def test_cli_shows_a_redirect_to_javascript_as_broken_for_review(deployment, serve, tls_files):
+    server = serve({"/js": redirect("javascript:alert(1)")}, tls=tls_files[0])
+    _point_listing_at(deployment.db, "ru-evacuation", server.url("/js"))
+    options = {LINK_CHECKER_TEST_OPTIONS: {**FAST, "allow_loopback_for_tests": True, "verify": tls_files[1]}}
+    result = CliRunner().invoke(
+        cli, ["check-links", "--country", "RU", "--db", str(deployment.db)], obj=options, catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 broken" in result.stdout
+    [line] = [line for line in result.stdout.splitlines() if line.startswith("ru-evacuation")]
+    assert line.split()[1:5] == ["broken", "302", "yes", "javascript:alert(1)"]
+    assert "[https-only]" in line
+    store = Store(deployment.db)
+    try:
+        [latest, *_] = store.list_link_checks("ru-evacuation")
+        assert (latest.status, latest.needs_review, latest.final_url) == ("broken", True, "javascript:alert(1)")
+    finally:
+        store.close()

@@ -8,8 +8,10 @@ curator submission answers 400 naming ``listing.url`` (or ``sources[i]``).
 
 from __future__ import annotations
 
+import re
 import socket
 import unicodedata
+from importlib import resources
 from pathlib import Path
 
 import msgspec
@@ -20,6 +22,7 @@ from factory import listing, write_listing
 
 from api.dataset import DatasetInvalid, load_directory
 from api.routes.curation import create_token
+from api.models import Listing
 from api.store import Store
 from api.validation import check_listing, known_domains_by_listing
 from api.vetting import (
@@ -122,6 +125,34 @@ HOSTILE: list[tuple[str, str, str]] = [
     ("latin-alpha", "https://ɑmnesty.org/", "confusable"),
     ("cyrillic-o-in-tld", "https://amnesty.оrg/", "confusable"),
     ("greek-and-latin", "https://xλ.com/", "mixed-script"),
+    # Upper case in the host: refused, whatever the letter (a capital I reads as a small l).
+    ("upper-case-host", "https://WWW.Amnesty.ORG/", "host-case"),
+    ("capital-i-for-l", "https://paypaI.com/", "host-case"),
+    ("one-capital", "https://exAmple.org/path", "host-case"),
+    ("upper-case-idn", "https://Bücher.de/", "host-case"),
+    ("upper-case-punycode", "https://XN--BCHER-KVA.de/", "host-case"),
+    ("upper-case-subdomain", "https://Donate.amnesty.org/", "host-case"),
+    # Shorteners and redirectors from the reviewed lists (api/vetting/data/).
+    ("vk-cc", "https://vk.cc/abc", "shortener"),
+    ("wp-me", "https://wp.me/p1a2b3-4c", "shortener"),
+    ("weibo-t-cn", "https://t.cn/A6abc", "shortener"),
+    ("bitly-com", "https://bitly.com/abc", "shortener"),
+    ("j-mp", "https://j.mp/abc", "shortener"),
+    ("tinyurl-rotf-lol", "https://rotf.lol/abc", "shortener"),
+    ("cutt-us", "https://cutt.us/abc", "shortener"),
+    ("surl-li", "https://surl.li/abc", "shortener"),
+    ("qrco-de", "https://qrco.de/abc", "shortener"),
+    ("v-ht", "https://v.ht/abc", "shortener"),
+    ("firebase-page-link", "https://someapp.page.link/abc", "shortener"),
+    ("translate-goog-proxy", "https://www-amnesty-org.translate.goog/?_x_tr_sl=auto", "redirector"),
+    ("google-translate-proxy", "https://translate.google.com/translate?sl=auto&u=https://evil.example/", "redirector"),
+    ("google-cache", "https://webcache.googleusercontent.com/search?q=cache:amnesty.org", "redirector"),
+    ("archive-today", "https://archive.ph/AbC12", "redirector"),
+    ("archive-is", "https://archive.is/AbC12", "redirector"),
+    ("link-in-bio", "https://linktr.ee/someorg", "redirector"),
+    ("taplink", "https://taplink.cc/someorg", "redirector"),
+    ("telegram-instant-view", "https://t.me/iv?url=https%3A%2F%2Fevil.example&rhash=1", "redirector"),
+    ("mail-scanner-rewrite", "https://eur01.safelinks.protection.outlook.com/?url=https%3A%2F%2Fevil.example", "redirector"),
 ]
 
 
@@ -156,9 +187,12 @@ VALID: list[tuple[str, str]] = [
     ("text-fragment", "https://example.org/page#:~:text=donate"),
     ("explicit-default-port", "https://example.org:443/donate"),
     ("no-path", "https://example.org"),
-    ("upper-case-host", "https://WWW.Amnesty.ORG/"),
     ("percent-encoded-path", "https://example.org/path%20with%20spaces"),
     ("non-ascii-path", "https://fa.wikipedia.org/wiki/ایران"),
+    ("lower-case-path-may-have-capitals", "https://example.org/Donate/NOW?Ref=Partner"),
+    ("web-archive-snapshot", "https://web.archive.org/web/2024/https://www.amnesty.org/en/"),
+    ("telegram-channel-as-web", "https://t.me/ovdinfo"),
+    ("whatsapp-click-to-chat-as-web", "https://wa.me/447700900123"),
     ("seed-style-deep-link", "https://www.amnestyusa.org/urgent-actions/urgent-action-repeal-aha-2023-and-ensure-accountabilityuganda-48-23/"),
 ]
 
@@ -432,3 +466,247 @@ def test_submission_sources_pass_the_url_policy(deployment) -> None:
 def test_a_clean_submission_is_accepted(deployment) -> None:
     response = _submit(deployment, _create())
     assert response.status_code == 201, response.text
+
+
+# --- look-alikes of a listing's OWN domains (its url, sources, contacts, stored revisions) -------
+
+
+@pytest.fixture
+def people(deployment) -> dict[str, str]:
+    """A curator's and a reviewer's bearer tokens for the deployment."""
+    store = Store(deployment.db)
+    try:
+        curator, _ = create_token(store, name="own-domain-curator", role="curator", expires_in_days=None, actor="test")
+        reviewer, _ = create_token(store, name="own-domain-reviewer", role="reviewer", expires_in_days=None, actor="test")
+    finally:
+        store.close()
+    return {"curator": f"Bearer {curator}", "reviewer": f"Bearer {reviewer}"}
+
+
+def _on_own_domain(listing_id: str, domain: str, **changes: object) -> dict[str, object]:
+    """A listing whose url and sources are all on ``domain`` (no other listing uses it)."""
+    doc = listing(listing_id, **{"url": f"https://{domain}/", **changes})
+    doc["verification"]["sources"] = [f"https://{domain}/about"]
+    return doc
+
+
+def _post(client, path: str, body: dict[str, object], token: str):
+    return client.post(path, content=msgspec.json.encode(body), headers={"Authorization": token})
+
+
+def _go_live(client, people: dict[str, str], doc: dict[str, object]) -> None:
+    body = {"action": "create", "listing": doc, "note": "A new listing.", "sources": doc["verification"]["sources"]}
+    created = _post(client, "/v1/submissions", body, people["curator"])
+    assert created.status_code == 201, created.text
+    decided = _post(client, f"/v1/submissions/{created.json()['id']}/decision", {"decision": "approve", "reason": "Checked."}, people["reviewer"])
+    assert decided.status_code == 200, decided.text
+
+
+def _update(doc: dict[str, object], base_revision: int = 1) -> dict[str, object]:
+    return {
+        "action": "update", "listing_id": doc["id"], "base_revision": base_revision, "listing": doc,
+        "note": "New address.", "sources": ["https://sources.example.org/check"],
+    }
+
+
+def test_an_update_to_a_look_alike_of_the_listings_own_domain_is_refused(deployment, people) -> None:
+    """The attack: a listing alone on good-cause.org; an update moves url AND sources to g0od-cause.org
+    (digit zero). No other listing has good-cause.org, so only the stored revision knows it."""
+    with deployment.client() as client:
+        _go_live(client, people, _on_own_domain("ww-good-cause", "good-cause.org"))
+        moved = _on_own_domain("ww-good-cause", "g0od-cause.org")
+        response = _post(client, "/v1/submissions", _update(moved), people["curator"])
+        assert response.status_code == 400, response.text
+        fields = {e["field"]: e["detail"] for e in response.json()["errors"]}
+        assert set(fields) == {"listing.url", "listing.verification.sources[0]"}
+        assert all(d.startswith("[confusable-domain]") and "good-cause.org" in d for d in fields.values())
+        assert client.get("/v1/listings/ww-good-cause").json()["url"] == "https://good-cause.org/"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        pytest.param({"url": "https://g0od-cause.org/"}, "listing.url", id="url-vs-own-sources"),
+        pytest.param(
+            {"organization": {"contacts": [{"channel": "web", "value": "https://good-cause.org.uk/"}]}},
+            None, id="a-sister-site-under-another-suffix-is-fine",
+        ),
+        pytest.param(
+            {"organization": {"contacts": [{"channel": "web", "value": "https://goodcause.org/"}]}},
+            None, id="a-different-but-not-confusable-domain-is-fine",
+        ),
+        pytest.param(
+            {"organization": {"contacts": [{"channel": "web", "value": "https://g0od-cause.org/help"}]}},
+            "listing.organization.contacts[0].value", id="web-contact-vs-url",
+        ),
+        pytest.param(
+            {"organization": {"contacts": [{"channel": "email", "value": "help@go0d-cause.org"}]}},
+            "listing.organization.contacts[0].value", id="email-contact-vs-url",
+        ),
+    ],
+)
+def test_a_document_is_compared_with_its_own_other_urls(deployment, people, changes, field) -> None:
+    """Within one document: a url, a source or a contact that looks like another of its own
+    domains is refused, on create already (no other listing knows good-cause.org)."""
+    doc = _on_own_domain("ww-fresh-cause", "good-cause.org")
+    doc.update(changes)
+    body = {"action": "create", "listing": doc, "note": "New.", "sources": ["https://good-cause.org/about"]}
+    with deployment.client() as client:
+        response = _post(client, "/v1/submissions", body, people["curator"])
+    if field is None:
+        assert response.status_code == 201, response.text
+        return
+    assert response.status_code == 400, response.text
+    errors = {e["field"]: e["detail"] for e in response.json()["errors"]}
+    assert field in errors and errors[field].startswith("[confusable-domain]"), errors
+
+
+def test_an_earlier_revision_of_the_listing_counts_too(deployment, people) -> None:
+    """good-cause.org -> other-name.org (approved), then -> g0od-cause.org: the first domain is no
+    longer current anywhere, but the listing's history still vouches for it."""
+    with deployment.client() as client:
+        _go_live(client, people, _on_own_domain("ww-good-cause", "good-cause.org"))
+        renamed = _post(client, "/v1/submissions", _update(_on_own_domain("ww-good-cause", "other-name.org")), people["curator"])
+        assert renamed.status_code == 201, renamed.text
+        approved = _post(client, f"/v1/submissions/{renamed.json()['id']}/decision", {"decision": "approve", "reason": "Moved."}, people["reviewer"])
+        assert approved.status_code == 200, approved.text
+        response = _post(client, "/v1/submissions", _update(_on_own_domain("ww-good-cause", "g0od-cause.org"), 2), people["curator"])
+    assert response.status_code == 400, response.text
+    assert "good-cause.org" in response.json()["errors"][0]["detail"]
+
+
+def test_approval_re_checks_against_the_stored_revision(deployment, people) -> None:
+    """A pending update recorded before the rule existed (written straight into the store) is
+    refused when a reviewer approves it: 409, and the live listing is unchanged."""
+    with deployment.client() as client:
+        _go_live(client, people, _on_own_domain("ww-good-cause", "good-cause.org"))
+        store = Store(deployment.db)
+        try:
+            curator = next(t for t in store.list_tokens() if t.name == "own-domain-curator")
+            moved = msgspec.convert(_on_own_domain("ww-good-cause", "g0od-cause.org"), Listing)
+            with store.transaction():
+                pending = store.add_submission(
+                    action="update", listing_id="ww-good-cause", base_revision=1, document=moved,
+                    note="Old rules.", sources=["https://sources.example.org/check"], submitted_by=curator.id,
+                )
+        finally:
+            store.close()
+        response = _post(client, f"/v1/submissions/{pending}/decision", {"decision": "approve", "reason": "Looks fine."}, people["reviewer"])
+        assert response.status_code == 409, response.text
+        assert "confusable-domain" in response.text and "good-cause.org" in response.text
+        assert client.get("/v1/listings/ww-good-cause").json()["url"] == "https://good-cause.org/"
+
+
+def test_import_compares_a_files_urls_with_each_other(deployment) -> None:
+    """Alone in the data on good-cause.org, a file whose url is on g0od-cause.org is refused."""
+    doc = _on_own_domain("ww-good-cause", "good-cause.org", url="https://g0od-cause.org/")
+    write_listing(deployment.data, doc)
+    problems = _problems(deployment.data)
+    assert {(n, f) for n, f, _ in problems} == {("ww-good-cause.toml", "url"), ("ww-good-cause.toml", "verification.sources[0]")}
+    assert all(m.startswith("[confusable-domain]") for *_, m in problems)
+
+
+# --- upper case in the host ------------------------------------------------------------------------
+
+
+def test_upper_case_is_refused_with_the_lower_case_form_in_the_message() -> None:
+    [(_, message)] = check_url("url", "https://WWW.Amnesty.ORG/donate")
+    assert message.startswith("[host-case]") and "'www.amnesty.org'" in message
+
+
+@pytest.mark.parametrize(
+    ("url", "looks_like"),
+    [
+        pytest.param("https://paypaI.com/", "paypal.com", id="capital-i-for-l"),
+        pytest.param("https://www.paypaI.com/login", "paypal.com", id="capital-i-in-a-subdomain-url"),
+        pytest.param("https://rainbowraiIroad.org/", "rainbowrailroad.org", id="capital-i-inside"),
+        pytest.param("https://Iambdawarszawa.org/", "lambdawarszawa.org", id="capital-i-first"),
+    ],
+)
+def test_a_capital_look_alike_of_a_known_domain_is_named_as_one(url: str, looks_like: str) -> None:
+    """The skeleton is taken from the host as written: lower-casing first turns paypaI into
+    paypai, which looks like nothing; as written, it reads paypal."""
+    known = {"paypal.com", "rainbowrailroad.org", "lambdawarszawa.org"}
+    [(_, message)] = check_url("url", url, known_domains=known)
+    assert message.startswith("[confusable-domain]") and f"looks like {looks_like}" in message, message
+
+
+def test_an_upper_case_spelling_of_a_known_domain_is_only_a_case_problem() -> None:
+    [(_, message)] = check_url("url", "https://Amnesty.org/", known_domains=KNOWN)
+    assert message.startswith("[host-case]")
+
+
+def test_skeletons_are_taken_before_lower_casing() -> None:
+    assert skeleton("paypaI") == skeleton("paypal")
+    assert skeleton("paypaI".lower()) != skeleton("paypal")
+
+
+def test_import_refuses_an_upper_case_host(deployment) -> None:
+    doc = listing("bad-one", url="https://Bad-One.example.org/")
+    write_listing(deployment.data, doc)
+    [(name, field, message)] = _problems(deployment.data)
+    assert (name, field) == ("bad-one.toml", "url")
+    assert message.startswith("[host-case]") and "'bad-one.example.org'" in message
+
+
+def test_a_submission_with_a_capital_i_look_alike_is_a_400(deployment) -> None:
+    """examp1e with a capital I instead of the l: the stored listings are all on example.org."""
+    response = _submit(deployment, _create(url="https://exampIe.org/"))
+    assert response.status_code == 400, response.text
+    [error] = response.json()["errors"]
+    assert error["field"] == "listing.url"
+    assert error["detail"].startswith("[confusable-domain]") and "example.org" in error["detail"]
+
+
+# --- the reviewed lists are data files, shipped in the package -----------------------------------------
+
+
+LIST_FILES = ["shorteners.txt", "redirectors.txt"]
+
+
+def _groups(name: str) -> list[list[str]]:
+    """The entries of a list file, in groups separated by blank lines."""
+    text = (resources.files("api.vetting") / "data" / name).read_text(encoding="utf-8")
+    groups: list[list[str]] = [[]]
+    for line in text.splitlines():
+        if not line.strip():
+            groups.append([])
+        elif entry := line.partition("#")[0].strip():
+            groups[-1].append(entry)
+    return [group for group in groups if group]
+
+
+@pytest.mark.parametrize("name", LIST_FILES)
+def test_a_host_list_is_sorted_lower_case_unique_and_made_of_valid_hosts(name: str) -> None:
+    groups = _groups(name)
+    entries = [entry for group in groups for entry in group]
+    assert len(entries) >= 15
+    for group in groups:
+        assert group == sorted(group), f"{name}: not sorted: {group}"
+    assert len(entries) == len(set(entries)), f"{name}: duplicates"
+    for host in entries:
+        assert host == host.lower() and host.isascii(), host
+        labels = host.split(".")
+        assert len(labels) >= 2 and all(url_module._LDH_LABEL.fullmatch(label) for label in labels), host
+        assert url_module._EXTRACT(host).suffix, f"{host}: not under a public suffix"
+
+
+@pytest.mark.parametrize(("name", "loaded"), [("shorteners.txt", "SHORTENERS"), ("redirectors.txt", "REDIRECTOR_HOSTS")])
+def test_the_policy_uses_exactly_the_list_files(name: str, loaded: str) -> None:
+    value = getattr(url_module, loaded)
+    assert isinstance(value, frozenset)
+    assert value == {entry for group in _groups(name) for entry in group}
+
+
+def test_the_redirector_paths_file_is_well_formed() -> None:
+    assert len(url_module.REDIRECTOR_PATHS) >= 10
+    for site, pattern in url_module.REDIRECTOR_PATHS:
+        assert site == "google.*" or url_module._EXTRACT(site).top_domain_under_public_suffix == site, site
+        assert pattern.startswith("/")
+        re.compile(pattern)
+
+
+def test_messenger_hosts_are_not_shorteners() -> None:
+    """t.me and wa.me are official Telegram and WhatsApp addresses (contacts link there)."""
+    assert {"t.me", "wa.me", "telegram.me", "signal.me"}.isdisjoint(url_module.SHORTENERS)
+    assert {"t.me", "wa.me", "web.archive.org"}.isdisjoint(url_module.REDIRECTOR_HOSTS)

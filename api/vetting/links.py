@@ -9,9 +9,11 @@ How a URL is checked
 
 1. The URL passes the URL policy (``api.vetting.urls.check_url``; see ``_url_policy`` for the
    marked fallback used while that module is absent).
-2. Its host is resolved with ``loop.getaddrinfo`` and refused if ANY address is not public:
-   private, loopback, link-local, reserved, multicast, unspecified, or otherwise not global
-   (IPv4 addresses embedded in IPv6 — mapped, 6to4, Teredo, NAT64 — are checked too).
+2. Its host is resolved with ``loop.getaddrinfo`` and refused if ANY address is not public: in
+   one of the IANA special-purpose ranges pinned in ``DENIED_NETWORKS`` (private, loopback,
+   link-local, documentation, protocol assignments, deprecated site-local…), outside IPv6
+   global unicast, or not global by ``ipaddress``'s own tables (IPv4 addresses embedded in
+   IPv6 — mapped, 6to4, Teredo, NAT64 — are checked too).
 3. The vetted addresses are *pinned* for that host and port (see "DNS pinning" below), and the
    request goes out: ``HEAD`` first; ``GET`` (streamed, reading at most ``max_body_bytes``) when
    HEAD answers 4xx or 501 or the server mishandles HEAD, because many servers do and a false
@@ -23,7 +25,12 @@ How a URL is checked
    ``www.example.org`` are one site, ``foo.github.io`` and ``bar.github.io`` are not) is not
    followed: the result is ``redirected`` with ``needs_review`` and the target, and the other
    site receives nothing. A hop refused by the policy or by the address check is likewise
-   ``redirected`` + ``needs_review``, with the rule that refused it in ``detail``.
+   ``redirected`` + ``needs_review``, with the rule that refused it in ``detail``. A redirect
+   to something that is not a web address at all (``javascript:``, ``data:``, ``file:``, an
+   unparsable ``Location``) is ``broken`` + ``needs_review``, with the ``Location`` as sent:
+   browsers follow redirects to http(s) only, so the link works for no reader, and a site that
+   sends one may be hostile. Redirects are never handled by httpx (requests go straight to
+   the pinned transport), and no cookies are kept between requests.
 5. Transient failures (connection errors, timeouts, 429, 500, 502, 503, 504) are retried at
    most ``max_retries`` times with exponential backoff, honouring ``Retry-After`` up to
    ``retry_after_cap`` seconds. (500 is treated as transient too: a server error is often
@@ -31,7 +38,7 @@ How a URL is checked
 
 Results: ``ok`` (2xx, possibly after same-site redirects; ``final_url`` says where it ended),
 ``redirected`` (see 4.), ``broken`` (4xx, 5xx after retries, a TLS certificate problem, too many
-redirects or a loop, a redirect without ``Location``), ``unreachable`` (no answer: DNS failure,
+redirects or a loop, a redirect without ``Location`` or to a non-web address), ``unreachable`` (no answer: DNS failure,
 refused connection, timeout, 429 after retries, or a starting URL the policy refuses).
 
 Politeness
@@ -99,6 +106,7 @@ import tldextract
 from api import __version__
 
 __all__ = [
+    "DENIED_NETWORKS",
     "LinkChecker",
     "LinkResult",
     "PROJECT_DESCRIPTION",
@@ -178,37 +186,100 @@ def _is_loopback_host(host: str) -> bool:
         return False
 
 
+def _networks(*pairs: tuple[str, str]) -> tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...]:
+    return tuple((ipaddress.ip_network(net), reason) for net, reason in pairs)
+
+
+#: Addresses the checker never connects to, with why: the IANA IPv4 and IPv6 Special-Purpose
+#: Address Registries and the IPv6 address-space registry, pinned here so that the verdict does
+#: not depend on the tables of the running Python's ``ipaddress`` (3.11's still call fec0::/10
+#: and 192.0.0.8 global). Looked up in order: the more specific range first.
+DENIED_NETWORKS = _networks(
+    ("0.0.0.0/32", "unspecified"),
+    ("0.0.0.0/8", "'this network'"),
+    ("10.0.0.0/8", "private"),
+    ("100.64.0.0/10", "shared (carrier-grade NAT)"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local"),
+    ("172.16.0.0/12", "private"),
+    ("192.0.0.0/24", "IETF protocol assignment"),
+    ("192.0.2.0/24", "documentation"),
+    ("192.88.99.0/24", "deprecated 6to4 relay anycast"),
+    ("192.168.0.0/16", "private"),
+    ("198.18.0.0/15", "benchmarking"),
+    ("198.51.100.0/24", "documentation"),
+    ("203.0.113.0/24", "documentation"),
+    ("224.0.0.0/4", "multicast"),
+    ("255.255.255.255/32", "broadcast"),
+    ("240.0.0.0/4", "reserved"),
+    ("::/128", "unspecified"),
+    ("::1/128", "loopback"),
+    ("::/96", "deprecated IPv4-compatible"),
+    ("64:ff9b:1::/48", "local-use NAT64"),
+    ("100::/64", "discard-only"),
+    ("100:0:0:1::/64", "dummy prefix"),
+    ("2001::/23", "IETF protocol assignment"),  # Teredo, benchmarking, ORCHID…
+    ("2001:db8::/32", "documentation"),
+    ("3fff::/20", "documentation"),
+    ("5f00::/16", "segment routing (SRv6)"),
+    ("fc00::/7", "private"),  # unique local
+    ("fe80::/10", "link-local"),
+    ("fec0::/10", "deprecated site-local"),
+    ("ff00::/8", "multicast"),
+)
+_LOOPBACK_NETWORKS = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+#: IPv6 ranges that carry an IPv4 address and lead to it: judged by that address alone.
+_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
+_SIXTOFOUR = ipaddress.ip_network("2002::/16")
+#: All of IPv6 that IANA has allocated for global unicast (the rest is reserved).
+_GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+
+
 def refused_address(address: str, *, allow_loopback: bool = False) -> str | None:
     """Why the checker must not connect to ``address`` (None when it is a public address).
 
-    Every IPv4 address embedded in an IPv6 one (mapped, 6to4, Teredo, NAT64) is checked too.
-    ``allow_loopback`` (tests only) lets loopback addresses through and nothing else.
+    The pinned ranges (``DENIED_NETWORKS``) decide first, then ``ipaddress``'s own flags, in
+    addition. An IPv4 address embedded in an IPv6 one (mapped, 6to4, NAT64 64:ff9b::/96,
+    Teredo) is checked too, and the first three are judged by it: on a DNS64 network every
+    IPv4-only site resolves to 64:ff9b::<its address>. ``allow_loopback`` (tests only) lets
+    loopback addresses through and nothing else.
     """
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return "not an IP address"
-    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = []
     if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            candidates.append(ip.ipv4_mapped)
-        if ip.sixtofour is not None:
-            candidates.append(ip.sixtofour)
-        if ip.teredo is not None:
-            candidates.extend(ip.teredo)
+        embedded: list[ipaddress.IPv4Address] = []
+        if ip in _MAPPED:
+            embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
         if ip in _NAT64:
-            candidates.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-    candidates.append(ip)  # after the embedded ones, whose reasons are more telling
-    for candidate in candidates:
-        if candidate.is_loopback:
-            if allow_loopback:
-                continue
-            return "loopback"
-        for kind in ("unspecified", "link_local", "multicast", "private", "reserved"):
-            if getattr(candidate, f"is_{kind}"):
-                return kind.replace("_", "-")
-        if not candidate.is_global:
-            return "not globally routable"
+            embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        if ip in _SIXTOFOUR:
+            embedded.append(ipaddress.IPv4Address((int(ip) >> 80) & 0xFFFFFFFF))
+        if ip.teredo is not None:
+            embedded.extend(ip.teredo)
+        for inner in embedded:  # their reasons are the more telling ones
+            reason = _refused(inner, allow_loopback)
+            if reason is not None:
+                return reason
+        if ip in _MAPPED or ip in _NAT64 or ip in _SIXTOFOUR:
+            return None
+    return _refused(ip, allow_loopback)
+
+
+def _refused(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool) -> str | None:
+    if any(ip.version == net.version and ip in net for net in _LOOPBACK_NETWORKS):
+        return None if allow_loopback else "loopback"
+    for network, reason in DENIED_NETWORKS:
+        if ip.version == network.version and ip in network:
+            return reason
+    if ip.version == 6 and ip not in _GLOBAL_UNICAST:
+        return "reserved (outside IPv6 global unicast, 2000::/3)"
+    for kind in ("unspecified", "link_local", "multicast", "private", "reserved"):
+        if getattr(ip, f"is_{kind}"):
+            return kind.replace("_", "-")
+    if not ip.is_global:
+        return "not globally routable"
     return None
 
 
@@ -441,6 +512,7 @@ class LinkChecker:
         self._timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=None)
         self._verify = verify
         self._client: httpx.AsyncClient | None = None
+        self._transport: _PinnedTransport | None = None
         self._semaphore: asyncio.Semaphore | None = None
         self._gates: dict[str, _HostGate] = {}
 
@@ -455,8 +527,9 @@ class LinkChecker:
 
     async def __aenter__(self) -> LinkChecker:
         limits = httpx.Limits(max_connections=self.concurrency * 2, max_keepalive_connections=self.concurrency)
+        self._transport = _PinnedTransport(self._backend, verify=self._verify, limits=limits)
         self._client = httpx.AsyncClient(
-            transport=_PinnedTransport(self._backend, verify=self._verify, limits=limits),
+            transport=self._transport,
             headers={"User-Agent": self.user_agent},
             timeout=self._timeout,
             follow_redirects=False,
@@ -467,8 +540,9 @@ class LinkChecker:
 
     async def __aexit__(self, *exc_info: object) -> None:
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.aclose()  # closes the transport too
             self._client = None
+            self._transport = None
 
     # --- public -------------------------------------------------------------------------------
 
@@ -523,7 +597,21 @@ class LinkChecker:
                 try:
                     target = str(httpx.URL(current).join(answer.location))
                 except (httpx.InvalidURL, ValueError) as exc:
-                    return self._result(url, "broken", code, current, detail=f"{code} redirect to an invalid URL: {exc}", hops=hops)
+                    return self._result(
+                        url, "broken", code, answer.location, needs_review=True,
+                        detail=f"{code} redirect to an invalid URL, which no browser follows: {exc}", hops=hops,
+                    )
+                scheme = httpx.URL(target).scheme
+                if scheme not in {"http", "https"}:
+                    # Browsers follow redirects to http(s) only (a javascript:, data: or file:
+                    # target is a network error), so the link is broken for every reader; and a
+                    # site that sends one may be hostile, so a person must look.
+                    problems = self._policy_problems(target)
+                    return self._result(
+                        url, "broken", code, answer.location, needs_review=True,
+                        detail=f"{code} redirect to a {scheme or 'scheme-less'} URL, which no browser follows; "
+                        "refused by the URL policy: " + "; ".join(problems), hops=hops,
+                    )
                 if target in seen:
                     return self._result(
                         url, "broken", code, target, detail=f"too many redirects: a redirect loop back to {target}", hops=hops
@@ -667,17 +755,26 @@ class LinkChecker:
         return answer
 
     async def _request(self, method: str, url: str) -> _Answer:
-        assert self._client is not None
+        """One request, straight to the pinned transport.
+
+        Not through ``AsyncClient.send``: the checker follows redirects by hand, and httpx's own
+        redirect handling parses every ``Location`` (even with ``follow_redirects=False``) and
+        raises on one like ``javascript:alert(1)``, losing the answer. No cookie jar either: one
+        hop's cookies are never sent to the next.
+        """
+        assert self._client is not None and self._transport is not None
+        request = self._client.build_request(method, url)
         try:
-            if method == "HEAD":
-                response = await self._client.head(url)
-            else:
-                async with self._client.stream("GET", url) as response:
+            response = await self._transport.handle_async_request(request)
+            try:
+                if method == "GET":
                     received = 0
                     async for chunk in response.aiter_raw():
                         received += len(chunk)
                         if received >= self.max_body_bytes:
                             break
+            finally:
+                await response.aclose()
         except httpx.TimeoutException as exc:
             return _Answer(error=f"timed out ({type(exc).__name__})", transient=True)
         except httpx.ConnectError as exc:

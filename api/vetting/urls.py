@@ -10,19 +10,25 @@ starts with the rule's name in brackets (``[https-only] ...``); ``URL_RULES`` li
 Decisions worth knowing
 -----------------------
 
-- Host names are compared and stored in lower case; ``normalize_url`` gives the canonical form
-  (lower-case scheme and host, punycode, no default port, ``/`` for an empty path).
+- Hosts must be written in lower case (``host-case``): browsers lower-case them, but a reader
+  sees them as written, and ``paypaI.com`` with a capital I reads as ``paypal.com``. When such a
+  host also looks like a known domain, the skeleton is taken from the spelling as written and
+  the look-alike is named (``confusable-domain``). ``normalize_url`` gives the canonical form
+  used for comparisons (lower-case scheme and host, punycode, no default port, ``/`` for an
+  empty path).
 - IDN hosts are allowed (``https://bücher.de/`` and ``https://xn--bcher-kva.de/`` are the same
   host); they are validated with IDNA 2008 (the ``idna`` package; Python's IDNA 2003 codec only
-  if it is missing). Hosts are lower-cased first; beyond that, IDNA 2008 refuses what UTS 46
-  would silently map (full-width letters, symbols, emoji), so a host must already be written
-  in its proper form.
+  if it is missing). IDNA 2008 refuses what UTS 46 would silently map (upper case, full-width
+  letters, symbols, emoji), so a host must already be written in its proper form.
+- The shortener and redirector lists are reviewed data files shipped in the package
+  (``api/vetting/data/*.txt``, each entry with why it is there), read once at import.
 - Look-alikes: a label may not mix scripts (except the CJK combinations of UTS 39's "highly
   restrictive" profile, e.g. Han + Hiragana + Katakana); a label outside the public suffix that
   is not plain ASCII may not have an all-ASCII UTS 39 skeleton (``аррӏе`` in Cyrillic looks
-  exactly like ``apple``); and a domain whose skeleton equals that of a domain already in the
-  directory (``known_domains``) but is a different domain is refused, which also catches
-  all-Latin look-alikes such as ``arnnesty.org`` for ``amnesty.org``.
+  exactly like ``apple``); and a domain whose skeleton equals that of a known domain
+  (``known_domains``: the other listings', and the listing's own other and earlier addresses)
+  but is a different domain is refused, which also catches all-Latin look-alikes such as
+  ``arnnesty.org`` for ``amnesty.org`` or ``g0od.org`` for ``good.org``.
 - A trailing dot (``https://www.amnesty.org./``) is refused: it names the same host, but many
   servers answer it with a certificate or virtual-host error, and it is a second spelling that
   would slip past host comparisons. Remove the dot.
@@ -44,6 +50,7 @@ import re
 import socket
 import unicodedata
 from collections.abc import Iterable
+from importlib import resources
 from urllib.parse import unquote_plus, urlsplit
 
 import tldextract
@@ -66,6 +73,7 @@ __all__ = [
     "TRACKING_PARAMETERS",
     "TRACKING_PREFIXES",
     "URL_RULES",
+    "check_host",
     "check_url",
     "normalize_url",
     "registrable_domain_of",
@@ -92,6 +100,7 @@ URL_RULES: dict[str, str] = {
     "port": "no port other than 443",
     "percent-encoded-host": "no percent-encoding in the host",
     "ip-literal": "a domain name, not an IP address in any spelling (127.1, 0x7f.1, 2130706433, [::1])",
+    "host-case": "the host written in lower case (a capital I reads as a small l: paypaI.com)",
     "trailing-dot": "no trailing dot after the host",
     "host-length": f"host at most {MAX_HOST_LENGTH} characters, each label at most {MAX_LABEL_LENGTH} (in punycode)",
     "idna": "a valid (internationalized) domain name under IDNA 2008",
@@ -105,41 +114,32 @@ URL_RULES: dict[str, str] = {
     "tracking-param": "no tracking parameters (utm_*, fbclid, gclid, mc_eid…)",
 }
 
-#: Link shorteners: a host equal to, or under, one of these is refused.
-SHORTENERS: frozenset[str] = frozenset(
-    {
-        "1url.com", "adf.ly", "aka.ms", "amzn.to", "bit.do", "bit.ly", "bitly.com", "bl.ink", "buff.ly",
-        "cli.gs", "clck.ru", "cutt.ly", "dlvr.it", "fb.me", "forms.gle", "g.co", "goo.gl", "goo.gle",
-        "gg.gg", "ift.tt", "is.gd", "j.mp", "kutt.it", "lnkd.in", "ow.ly", "po.st", "qr.ae",
-        "rb.gy", "rebrand.ly", "s.id", "short.io", "shorte.st", "shorturl.at", "snip.ly", "soo.gd",
-        "t.co", "t.ly", "tiny.cc", "tiny.one", "tinyurl.com", "tr.im", "trib.al", "u.to", "v.gd",
-        "x.co", "youtu.be", "zpr.io",
-    }
-)
+def _data_file(name: str) -> list[str]:
+    """The entries of a reviewed list in ``api/vetting/data/`` (shipped inside the package):
+    one per line, ``#`` starts a comment, blank lines separate groups."""
+    text = resources.files("api.vetting").joinpath("data").joinpath(name).read_text(encoding="utf-8")
+    return [entry for line in text.splitlines() if (entry := line.partition("#")[0].strip())]
 
-#: Hosts whose whole purpose is to bounce a reader to another address (link wrappers,
-#: "leaving this site" pages, open redirectors, mail-scanner rewrites).
-REDIRECTOR_HOSTS: frozenset[str] = frozenset(
-    {
-        "anon.to", "away.vk.com", "dereferer.me", "exit.sc", "hiderefer.com", "href.li",
-        "l.facebook.com", "l.instagram.com", "l.messenger.com", "lm.facebook.com", "nullrefer.com",
-        "out.reddit.com", "r.search.yahoo.com", "safelinks.protection.outlook.com", "slack-redir.net",
-        "t.umblr.com", "urldefense.com", "urldefense.proofpoint.com",
-    }
-)
 
-#: Redirect endpoints on otherwise ordinary sites: (registrable domain, or ``google.*`` for
-#: every Google country domain; path regex).
-REDIRECTOR_PATHS: tuple[tuple[str, str], ...] = (
-    ("google.*", r"/url"),
-    ("google.*", r"/amp/.*"),
-    ("youtube.com", r"/redirect"),
-    ("facebook.com", r"/l\.php"),
-    ("vk.com", r"/away\.php"),
-    ("linkedin.com", r"/redir/.*"),
-    ("bing.com", r"/ck/a"),
-    ("duckduckgo.com", r"/l/.*"),
-    ("steamcommunity.com", r"/linkfilter/.*"),
+def _host_list(name: str) -> frozenset[str]:
+    hosts = _data_file(name)
+    bad = [host for host in hosts if host != host.lower() or not re.fullmatch(r"[a-z0-9.-]+", host)]
+    if bad:  # a broken data file must stop the service at start-up, never weaken the policy
+        raise ValueError(f"api/vetting/data/{name}: not lower-case host names: {bad}")
+    return frozenset(hosts)
+
+
+#: Link shorteners (``data/shorteners.txt``): a host equal to, or under, one of these is refused.
+SHORTENERS: frozenset[str] = _host_list("shorteners.txt")
+
+#: Hosts whose whole purpose is to bounce a reader to another address (``data/redirectors.txt``:
+#: link wrappers, "leaving this site" pages, mail-scanner rewrites, proxies, link-in-bio pages).
+REDIRECTOR_HOSTS: frozenset[str] = _host_list("redirectors.txt")
+
+#: Redirect endpoints on otherwise ordinary sites (``data/redirector_paths.txt``): (registrable
+#: domain, or ``google.*`` for every Google country domain; regex the whole path must match).
+REDIRECTOR_PATHS: tuple[tuple[str, str], ...] = tuple(
+    (site, pattern) for site, _, pattern in (line.partition(" ") for line in _data_file("redirector_paths.txt"))
 )
 
 #: Query (or fragment) parameters that only track the reader.
@@ -412,12 +412,30 @@ def check_url(
 ) -> list[FieldProblem]:
     """The first rule ``url`` breaks, as ``[(field, "[rule] message")]``; ``[]`` if none.
 
-    ``known_domains``: registrable domains already in the directory (of the other listings); a
-    different domain that looks the same as one of them is refused. ``allow_ports``: ports
+    ``known_domains``: registrable domains the directory knows (the other listings', and the
+    listing's own other and earlier ones); a different domain that looks the same as one of
+    them is refused. ``allow_ports``: ports
     allowed besides 443. ``allow_loopback``: tests only (see the module docstring).
     """
     try:
         _vet(url, frozenset(known_domains), frozenset(allow_ports), allow_loopback)
+    except _Refused as refused:
+        return [(field, str(refused))]
+    return []
+
+
+def check_host(field: str, host: str, *, known_domains: Iterable[str] = frozenset()) -> list[FieldProblem]:
+    """The host rules alone, for a domain that is not in a URL (an e-mail address's).
+
+    Everything ``check_url`` asks of a host: no IP address, lower case, IDNA 2008, not reserved,
+    no look-alike of a known domain, no mixed or confusable scripts, a registrable domain.
+    Shortener and redirector lists are about web addresses and do not apply.
+    """
+    try:
+        if not host:
+            raise _Refused("malformed", "no domain name")
+        _check_characters(host)
+        _vet_host(host, frozenset(known_domains), allow_loopback=False)
     except _Refused as refused:
         return [(field, str(refused))]
     return []
@@ -466,14 +484,28 @@ def _vet(url: str, known: frozenset[str], allow_ports: frozenset[int], allow_loo
     if colon and port is None:
         raise _Refused("port", "the URL has a ':' after the host but no port: remove the ':'")
 
+    vetted = _vet_host(host, known, allow_loopback)
+    if vetted is None:  # a loopback literal, let through for tests
+        return _check_after_host(rest, None, None)
+    _check_after_host(rest, *vetted)
+
+
+def _vet_host(host: str, known: frozenset[str], allow_loopback: bool) -> tuple[str, str] | None:
+    """The host rules, on a host as written: its ``(ascii_host, registrable_domain)``.
+
+    None for a loopback literal that ``allow_loopback`` lets through (tests only).
+    """
     if "%" in host:
         raise _Refused("percent-encoded-host", f"host {host!r} is percent-encoded: write the host name itself")
-    host = host.lower()
     if allow_loopback and _is_loopback_literal(host):
-        return _check_after_host(rest, None, None)
+        return None
+    if host.startswith("["):
+        raise _Refused("ip-literal", f"host {host!r} is an IP address, not a domain name")
     numeric = _numeric_host(host)
     if numeric is not None:
-        raise _Refused("ip-literal", f"host {host!r} is an IP address ({numeric}), not a domain name")
+        raise _Refused("ip-literal", f"host {host.lower()!r} is an IP address ({numeric}), not a domain name")
+    if host != host.lower():
+        _refuse_upper_case(host, known)
     if host.endswith("."):
         raise _Refused("trailing-dot", f"host {host!r} ends with a dot: remove it ({host.rstrip('.')!r})")
     ascii_host = _host_to_ascii(host)
@@ -499,7 +531,34 @@ def _vet(url: str, known: frozenset[str], allow_ports: frozenset[int], allow_loo
         if not extracted.suffix:
             raise _Refused("registrable-domain", f"host {ascii_host!r} is not under a known public suffix (top-level domain)")
         raise _Refused("registrable-domain", f"host {ascii_host!r} is a public suffix itself, not a domain registered under one")
-    _check_after_host(rest, ascii_host, domain)
+    return ascii_host, domain
+
+
+def _refuse_upper_case(host: str, known: frozenset[str]) -> None:
+    """Refuse a host written with upper-case letters; say which rule matters most.
+
+    Browsers lower-case the host, but a reader sees it as written: ``paypaI.com`` (capital i)
+    reads as ``paypal.com``. So the skeleton is taken from the spelling as written, before any
+    lower-casing: a look-alike of a known domain is named as such (``confusable-domain``);
+    anything else is asked for in lower case (``host-case``).
+    """
+    lowered = host.lower()
+    if known:
+        try:
+            domain = _EXTRACT(_host_to_ascii(lowered.rstrip("."))).top_domain_under_public_suffix
+        except _Refused:
+            domain = ""
+        if domain:
+            written = host.rstrip(".").split(".")[-(domain.count(".") + 1) :]
+            as_seen = ".".join(_label_to_unicode(label.lower()) if label.lower().startswith("xn--") else label for label in written)
+            similar = sorted(_skeleton_index(known).get(skeleton(as_seen), frozenset()) - {domain})
+            if similar:
+                raise _Refused(
+                    "confusable-domain",
+                    f"{as_seen!r} looks like {_shown(similar[0])}, a different domain known to the directory "
+                    "(another listing, or another address of this one): one of the two is a look-alike",
+                )
+    raise _Refused("host-case", f"host {host!r} has upper-case letters: write it in lower case ({lowered!r})")
 
 
 def _check_characters(url: str) -> None:
@@ -539,8 +598,8 @@ def _check_known(domain: str, known: frozenset[str]) -> None:
     if similar:
         raise _Refused(
             "confusable-domain",
-            f"{_shown(domain)} looks like {_shown(similar[0])}, a different domain already in the directory: "
-            "one of the two is a look-alike",
+            f"{_shown(domain)} looks like {_shown(similar[0])}, a different domain known to the directory "
+            "(another listing, or another address of this one): one of the two is a look-alike",
         )
 
 
