@@ -141,7 +141,18 @@ def submit(store: Store, identity: Identity, data: SubmissionCreate) -> int:
     with store.transaction():
         _check_base(store, action, listing_id, base_revision)
         # The evidence passes the URL policy too (after the state checks: a 404/409 comes first).
-        bad_sources = [FieldError(in_="body", field=f, detail=m) for i, url in enumerate(data.sources) for f, m in check_url(f"sources[{i}]", url)]
+        # Known domains: every listing's, this one's stored revisions and the proposed document's,
+        # so evidence on a look-alike of any of them is refused like a listing URL would be.
+        known = frozenset(
+            d for row in store.iter_listings(statuses=("active", "closed", "retired")) for d in listing_domains(row.document)
+        ) | frozenset(d for revision in store.list_listing_revisions(listing_id) for d in listing_domains(revision.document))
+        if document is not None:
+            known |= listing_domains(document)
+        bad_sources = [
+            FieldError(in_="body", field=f, detail=m)
+            for i, url in enumerate(data.sources)
+            for f, m in check_url(f"sources[{i}]", url, known_domains=known)
+        ]
         if bad_sources:
             raise SubmissionInvalid(bad_sources)
         submission_id = store.add_submission(

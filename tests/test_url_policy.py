@@ -710,3 +710,27 @@ def test_messenger_hosts_are_not_shorteners() -> None:
     """t.me and wa.me are official Telegram and WhatsApp addresses (contacts link there)."""
     assert {"t.me", "wa.me", "telegram.me", "signal.me"}.isdisjoint(url_module.SHORTENERS)
     assert {"t.me", "wa.me", "web.archive.org"}.isdisjoint(url_module.REDIRECTOR_HOSTS)
+
+
+@pytest.mark.parametrize(
+    ("action_body", "evidence"),
+    [
+        pytest.param(lambda doc: _update(doc), "https://g0od-cause.org/news", id="update-evidence-vs-own-domain"),
+        pytest.param(
+            lambda doc: {"action": "retire", "listing_id": doc["id"], "base_revision": 1, "note": "Closed."},
+            "https://good-causе.org/closed", id="retire-evidence-with-a-cyrillic-e",
+        ),
+    ],
+)
+def test_submission_evidence_may_not_look_like_a_directory_domain(deployment, people, action_body, evidence) -> None:
+    """The `sources` a curator gives as evidence are links a reviewer opens: a look-alike of any
+    domain the directory holds (this listing's included) is refused there too."""
+    with deployment.client() as client:
+        doc = _on_own_domain("ww-good-cause", "good-cause.org")
+        _go_live(client, people, doc)
+        body = {**action_body(doc), "sources": [evidence]}
+        response = _post(client, "/v1/submissions", body, people["curator"])
+        assert response.status_code == 400, response.text
+        errors = response.json()["errors"]
+        assert [e["field"] for e in errors] == ["sources[0]"]
+        assert errors[0]["detail"].startswith(("[confusable-domain]", "[confusable]", "[mixed-script]"))
