@@ -58,7 +58,7 @@ class CursorInvalid(ValueError):
 
 #: A listing-page cursor: the keyset (worldwide flag, id) of the last item served. Every
 #: string of this form is a valid position, so the spec can state it as a pattern.
-LISTING_CURSOR_PATTERN = r"^c1\.[01]\.[a-z0-9]+(-[a-z0-9]+)*$"
+LISTING_CURSOR_PATTERN = r"^c1\.[01]\.[a-z0-9]+(-[a-z0-9]+)*\Z"
 _LISTING_CURSOR = re.compile(LISTING_CURSOR_PATTERN)
 
 
