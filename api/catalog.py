@@ -60,7 +60,7 @@ class CursorInvalid(ValueError):
 #: 2026-11, the latest revision sequence number when the pagination began (older cursors
 #: without it still work). Every string of this form is a valid position, so the spec can
 #: state it as a pattern.
-LISTING_CURSOR_PATTERN = r"^c1\.[01]\.([0-9]{1,18}\.)?[a-z0-9]+(-[a-z0-9]+)*$"
+LISTING_CURSOR_PATTERN = r"^c1\.[01]\.([0-9]{1,18}\.)?[a-z0-9]+(-[a-z0-9]+)*\Z"
 _LISTING_CURSOR = re.compile(LISTING_CURSOR_PATTERN)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import socket
 import sqlite3
 import sys
@@ -361,9 +362,10 @@ def check_links(ctx: click.Context, country: str | None, stale_days: int | None,
     from api.vetting.links import LinkChecker, LinkResult  # noqa: PLC0415
 
     if country is not None:
-        country = country.upper()
-        if len(country) != 2 or not country.isascii() or not country.isalpha():
+        # Checked before upper-casing: "ß".upper() is "SS", a real country code.
+        if not re.fullmatch(r"[A-Za-z]{2}", country):
             raise click.BadParameter(f"{country!r} is not an ISO 3166-1 alpha-2 code (e.g. RU)", param_hint="--country")
+        country = country.upper()
     options = dict((ctx.obj or {}).get(LINK_CHECKER_TEST_OPTIONS, {}))
     store = _open_store(db)
     try:

@@ -33,7 +33,7 @@ __all__ = [
 
 DEFAULT_LANGUAGE = "en"
 
-_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?$")
+_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?\Z")
 
 # CLDR names more regions than ISO 3166-1 assigns: these are its exceptional reservations,
 # groupings and private-use codes. What remains is exactly the 249 ISO 3166-1 alpha-2 codes.

@@ -12,6 +12,10 @@ Policy for every struct (see msgspec's ``docs/structs.rst``):
   not inherit this option, so every subclass repeats it);
 - ``omit_defaults=True``: optional blocks that are absent stay absent when encoded, so an
   export writes back what the curator wrote.
+
+Every ``pattern`` ends in ``\\Z``, never ``$``: msgspec applies patterns with ``re.search``,
+and Python's ``$`` also matches before a final newline, so ``"ru\\n"`` would pass ``^[a-z]+$``.
+The published spec shows ``\\Z`` as ECMA-262's ``$`` (see ``api.openapi_spec.ecma_pattern``).
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ Slug = Annotated[
     Meta(
         min_length=2,
         max_length=80,
-        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z",
         description="Lower-case ASCII letters and digits separated by single hyphens.",
         examples=["ru-russian-lgbt-network"],
     ),
@@ -64,13 +68,13 @@ Slug = Annotated[
 CountryCode = Annotated[
     str,
     Meta(
-        pattern=r"^[A-Z]{2}$",
+        pattern=r"^[A-Z]{2}\Z",
         description="ISO 3166-1 alpha-2 code, upper case; `XX` means worldwide.",
         examples=["RU"],
     ),
 ]
 #: language[-Script][-REGION] in canonical case.
-LANGUAGE_TAG_PATTERN = r"^[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?$"
+LANGUAGE_TAG_PATTERN = r"^[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?\Z"
 LanguageTag = Annotated[
     str,
     Meta(
@@ -140,7 +144,7 @@ class PetitionBlock(Base, kw_only=True):
 class DonationBlock(Base, kw_only=True):
     """What only a donation link has."""
 
-    currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")] | None = None
+    currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}\Z", description="ISO 4217 code.")] | None = None
     purpose: ShortText | None = None
     """What the money does, in plain English."""
 
@@ -493,7 +497,7 @@ class ReportResolution(Base, kw_only=True):
 
 
 class TokenCreate(Base, kw_only=True):
-    name: Annotated[str, Meta(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9 ._@-]*[A-Za-z0-9._@-])?$", description="The person this token belongs to (no leading or trailing space).")]
+    name: Annotated[str, Meta(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9 ._@-]*[A-Za-z0-9._@-])?\Z", description="The person this token belongs to (no leading or trailing space).")]
     role: Role
     expires_in_days: Annotated[int, Meta(ge=1, le=3650)] | None = None
 

@@ -9,7 +9,7 @@ from litestar import Litestar, Request, Response, get
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Link, OpenAPI, OpenAPIMediaType, OpenAPIType, Schema
 
-__all__ = ["SpecRenderPlugin", "customize_schema", "render_spec", "serve_spec"]
+__all__ = ["SpecRenderPlugin", "customize_schema", "ecma_pattern", "render_spec", "serve_spec"]
 
 
 def _not_nullable(schema: Schema) -> None:
@@ -101,6 +101,47 @@ def _struct_components(names: set[str]) -> dict[str, dict]:
     return components
 
 
+def ecma_pattern(pattern: str) -> str:
+    """A pattern of the code as JSON Schema states it: ECMA-262 has no ``\\A`` or ``\\Z``.
+
+    The code anchors with ``\\Z`` because Python's ``$`` also matches before a final newline
+    (and msgspec and litestar apply patterns with ``re.search``); in ECMA-262, ``$`` (without
+    the ``m`` flag) is already the end of the input, so the spec says ``$`` and means the same.
+    Only anchors outside a character class are translated; every other escape is kept.
+    """
+    out: list[str] = []
+    in_class = False
+    index = 0
+    while index < len(pattern):
+        ch = pattern[index]
+        if ch == "\\" and index + 1 < len(pattern):
+            escaped = pattern[index + 1]
+            anchor = {"Z": "$", "A": "^"}.get(escaped) if not in_class else None
+            out.append(anchor or ch + escaped)
+            index += 2
+            continue
+        if ch == "[" and not in_class:
+            in_class = True
+        elif ch == "]" and in_class:
+            in_class = False
+        out.append(ch)
+        index += 1
+    return "".join(out)
+
+
+def _ecma_patterns(node: object) -> None:
+    """Rewrite every ``pattern`` of a rendered spec (or part of it) with ``ecma_pattern``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                node[key] = ecma_pattern(value)
+            else:
+                _ecma_patterns(value)
+    elif isinstance(node, list):
+        for item in node:
+            _ecma_patterns(item)
+
+
 def render_spec(app: Litestar | None = None) -> str:
     """The spec as sorted, indented JSON with a final newline."""
     if app is None:
@@ -110,6 +151,7 @@ def render_spec(app: Litestar | None = None) -> str:
     spec = app.openapi_schema.to_schema()
     schemas = spec["components"]["schemas"]
     schemas.update(_struct_components(set(schemas)))
+    _ecma_patterns(spec)
     return json.dumps(spec, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 

@@ -262,3 +262,19 @@ def test_a_submission_with_a_bad_contact_is_a_400_naming_it(deployment) -> None:
         body["listing"]["organization"]["contacts"][1]["value"] = "@newone_org"
         accepted = client.post("/v1/submissions", content=msgspec.json.encode(body), headers={"Authorization": f"Bearer {token}"})
         assert accepted.status_code == 201, accepted.text
+
+
+@pytest.mark.parametrize(
+    ("channel", "value"),
+    [
+        pytest.param("web", "https://help.example.org/find?q=x&region=ru", id="web-query-with-a-legacy-entity-prefix"),
+        pytest.param("web", "https://help.example.org/?a=1&copy=2&lang=ru", id="web-query-amp-copy"),
+        pytest.param("whatsapp", "https://api.whatsapp.com/send?phone=447946000000&text=hi", id="whatsapp-send-with-text"),
+    ],
+)
+def test_a_query_string_is_not_read_as_html_in_a_contact(deployment, channel: str, value: str) -> None:
+    """Contact values are judged by their channel's format, not the plain-text rules: `&reg`
+    in a query string is a parameter, not an entity."""
+    write_listing(deployment.data, listing("query-one", organization={"contacts": [{"channel": channel, "value": value}]}))
+    listings, _ = load_directory(deployment.data)  # raises DatasetInvalid on any problem
+    assert "query-one" in {doc.id for doc in listings}

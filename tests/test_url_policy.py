@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import socket
-import unicodedata
 from importlib import resources
 from pathlib import Path
 
@@ -26,9 +25,7 @@ from api.models import Listing
 from api.store import Store
 from api.validation import check_listing, known_domains_by_listing
 from api.vetting import (
-    TEXT_RULES,
     URL_RULES,
-    check_text,
     check_url,
     normalize_url,
     registrable_domain_of,
@@ -302,65 +299,6 @@ def test_the_suffix_list_snapshot_is_used_offline(monkeypatch: pytest.MonkeyPatc
     assert extract("www.amnesty.org.uk").top_domain_under_public_suffix == "amnesty.org.uk"
     assert check_url("url", "https://www.amnesty.org.uk/") == []
     assert check_url("url", "https://fresh-name-never-seen.example.co.jp/") == []
-
-
-# --- text ---------------------------------------------------------------------------------------
-
-TEXT_REFUSED: list[tuple[str, str, dict[str, object], str]] = [
-    ("bidi-override", "Donate \u202eeerf\u202c now", {}, "bidi-control"),
-    ("bidi-isolate", "Title \u2067x\u2069", {}, "bidi-control"),
-    ("zwj-inside-latin-word", "Amne\u200dsty", {}, "zero-width"),
-    ("zwnj-inside-latin-word", "Amne\u200csty", {}, "zero-width"),
-    ("zwnj-inside-cyrillic-word", "Помо\u200cщь", {}, "zero-width"),
-    ("zero-width-space", "Rainbow\u200bRailroad", {}, "zero-width"),
-    ("byte-order-mark", "\ufeffTitle", {}, "zero-width"),
-    ("not-nfc", "Cafe\u0301 in São Paulo", {}, "nfc"),
-    ("html-tag", "<b>bold</b> claim", {}, "html"),
-    ("html-script", "<script>alert(1)</script>", {}, "html"),
-    ("html-entity", "Tom &amp; Jerry", {}, "html"),
-    ("html-numeric-entity", "&#X41;", {}, "html"),
-    ("control-char", "Bell\x07", {}, "control-char"),
-    ("carriage-return", "One\r\nTwo", {}, "control-char"),
-    ("line-separator", "One\u2028Two", {}, "control-char"),
-    ("tag-characters", "Help\U000e0069\U000e0067\U000e006e", {}, "invisible-char"),
-    ("private-use", "Logo \ue000", {}, "invalid-char"),
-    ("padded", " padded", {}, "whitespace"),
-    ("newline-in-single-line", "Two\nlines", {"multiline": False}, "single-line"),
-    ("too-long", "x" * 201, {"max_length": 200}, "length"),
-]
-
-
-@pytest.mark.parametrize(("text", "options", "rule"), [pytest.param(t, o, r, id=i) for i, t, o, r in TEXT_REFUSED])
-def test_text_is_refused_by_its_rule(text: str, options: dict[str, object], rule: str) -> None:
-    [(field, message)] = check_text("translations.en.title", text, **options)  # type: ignore[arg-type]
-    assert field == "translations.en.title"
-    assert message.startswith(f"[{rule}] "), message
-
-
-def test_non_nfc_text_says_to_normalize() -> None:
-    [(_, message)] = check_text("f", "Cafe\u0301")
-    assert "NFC" in message and "normalize" in message
-    assert check_text("f", unicodedata.normalize("NFC", "Cafe\u0301")) == []
-
-
-def test_every_text_rule_is_in_the_table() -> None:
-    assert {rule for *_, rule in TEXT_REFUSED} == set(TEXT_RULES)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        pytest.param("می\u200cخواهم کمک کنم", id="persian-zwnj-is-spelling"),
-        pytest.param("Pride 🏳️\u200d🌈 march", id="emoji-zwj-sequence"),
-        pytest.param("क्\u200dष", id="devanagari-zwj-after-virama"),
-        pytest.param("Tom & Jerry, 3 < 4", id="bare-ampersand-and-less-than"),
-        pytest.param("Ayuda en español \u200f(RLM)", id="direction-mark"),
-        pytest.param("Two\nparagraphs", id="newline-in-multi-line"),
-        pytest.param("Café", id="nfc"),
-    ],
-)
-def test_plain_text_is_accepted(text: str) -> None:
-    assert check_text("f", text) == []
 
 
 def test_the_seed_data_passes_every_rule() -> None:

@@ -50,7 +50,7 @@ _CURSOR_PREFIX = "i1."
 
 LimitParam = Annotated[int, Parameter(ge=1, le=100, description="Page size.")]
 CursorParam = Annotated[
-    str | None, Parameter(pattern=r"^i1\.[0-9]{1,18}$", description="`next_cursor` of the previous page.")
+    str | None, Parameter(pattern=r"^i1\.[0-9]{1,18}\Z", description="`next_cursor` of the previous page.")
 ]
 IdPath = Annotated[int, Parameter(ge=1, le=2**31)]
 
@@ -229,7 +229,7 @@ def report_view(row: ReportRow) -> Report:
 )
 async def add_report(
     writer: WriterDep,
-    listing_id: Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)],
+    listing_id: Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z", max_length=80)],
     data: JSONBody[ReportCreate],
 ) -> Response[ReportReceipt]:
     details = data.details.strip() if data.details else None  # forms and curl add a final newline

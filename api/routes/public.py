@@ -63,7 +63,7 @@ _encoder = msgspec.json.Encoder()
 LangParam = Annotated[
     str | None,
     Parameter(
-        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?$",
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?\Z",
         description="Language for titles, summaries and names (BCP 47, e.g. `ru`, `pt-BR`). "
         "Wins over `Accept-Language`. Unavailable languages fall back as the README documents.",
     ),
@@ -74,12 +74,12 @@ AcceptLanguage = Annotated[
 ]
 CountryPath = Annotated[
     str,
-    Parameter(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code, upper case; `XX` is worldwide."),
+    Parameter(pattern=r"^[A-Z]{2}\Z", description="ISO 3166-1 alpha-2 code, upper case; `XX` is worldwide."),
 ]
 KindParam = Annotated[Kind | None, Parameter(description="Only listings of this kind.")]
 TopicParam = Annotated[
     str | None,
-    Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80, description="Only listings with this topic (see /v1/topics)."),
+    Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z", max_length=80, description="Only listings with this topic (see /v1/topics)."),
 ]
 QueryParam = Annotated[
     str | None,
@@ -108,12 +108,12 @@ CountryCode = Literal[tuple(sorted(ISO_COUNTRIES | {COUNTRY_WORLDWIDE}))]  # typ
 IncludeParam = Annotated[
     str | None,
     Parameter(
-        pattern=r"^(closed|unverified)(,(closed|unverified))?$",
+        pattern=r"^(closed|unverified)(,(closed|unverified))?\Z",
         description="Also list what the default leaves out: `closed` petitions (past `closes_at`) and "
         "`unverified` listings (link failed twice in a row, awaiting a reviewer). Comma-separated.",
     ),
 ]
-ListingIdPath = Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
+ListingIdPath = Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z", max_length=80)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,7 +469,7 @@ def list_listing_revisions(
 def list_changes(
     reader: ReaderDep,
     since: Annotated[
-        str | None, Parameter(pattern=r"^s1\.[0-9]{1,18}$", description="`next_cursor` of the previous page.")
+        str | None, Parameter(pattern=r"^s1\.[0-9]{1,18}\Z", description="`next_cursor` of the previous page.")
     ] = None,
     limit: Annotated[int, Parameter(ge=1, le=500, description="Page size.")] = 100,
 ) -> Response[ChangePage]:

@@ -121,7 +121,7 @@ async def release_hold(
     reader: ReaderDep,
     writer: WriterDep,
     identity: IdentityDep,
-    listing_id: Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)],
+    listing_id: Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z", max_length=80)],
     data: JSONBody[HoldRelease],
 ) -> Response[HoldReleased]:
     curation.check_free_text("reason", data.reason)

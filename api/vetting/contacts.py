@@ -120,7 +120,7 @@ _MESSENGER_LINKS: dict[str, dict[str, re.Pattern[str] | None]] = {
     },
 }
 _TELEGRAM_SUBDOMAIN = re.compile(rf"{_TELEGRAM_USERNAME}\.t\.me")
-_WHATSAPP_SEND_QUERY = re.compile(r"(?:^|&)phone=[1-9][0-9]{6,14}(?:&|$)")
+_WHATSAPP_SEND_QUERY = re.compile(r"(?:^|&)phone=[1-9][0-9]{6,14}(?:&|\Z)")
 
 
 def _digits(value: str) -> int:
