@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +45,35 @@ class Deployment:
 
     def client(self, **settings: Any) -> TestClient:
         return TestClient(create_app(load_settings(db=self.db, **settings)))
+
+
+def schema_for_python(app: Any, path: str = "/v1/openapi.json"):
+    r"""The app's spec as a schemathesis schema whose patterns mean in Python what they mean in
+    the spec.
+
+    JSON Schema patterns are ECMA-262, where ``$`` is the end of the input. Python's ``$`` also
+    matches before a final newline, so data generated from ``^…$`` in Python can end in ``\n``,
+    which the API rightly refuses; ``\Z`` is the Python spelling of ECMA's ``$``.
+    """
+    import schemathesis  # noqa: PLC0415 - test-only dependency, for the two schemathesis modules
+
+    with TestClient(app) as client:
+        spec = client.get(path).json()
+
+    def python_patterns(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                key: (re.sub(r"(?<!\\)\$$", r"\\Z", value) if key == "pattern" and isinstance(value, str) else python_patterns(value))
+                for key, value in node.items()
+            }
+        if isinstance(node, list):
+            return [python_patterns(item) for item in node]
+        return node
+
+    schema = schemathesis.openapi.from_dict(python_patterns(spec))
+    schema.app = app
+    schema.location = path
+    return schema
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from conftest import schema_for_python
 from factory import default_listings, write_dataset
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -57,7 +58,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory):
     # Every settings value a schemathesis run could trip over is generous: reports are rate
     # limited per address, and 429 is a documented answer, but the happy path should run.
     app = create_app(load_settings(db=root / "api.db", reports_per_minute=10_000), store=store)
-    schema = schemathesis.openapi.from_asgi("/v1/openapi.json", app)
+    schema = schema_for_python(app)
     # OPTIONS is answered on every path for CORS preflight, so it is not an "unsupported method".
     coverage = schema.config.phases.coverage
     coverage.unexpected_methods = coverage.unexpected_methods - {"options"}

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import schemathesis
+from conftest import schema_for_python
 from factory import default_listings, write_dataset
 from hypothesis import HealthCheck, settings
 from test_schemathesis import TOKENS, _headers_for, validate
@@ -31,7 +32,7 @@ _tokens = {
     for role in ("curator", "reviewer", "admin")
 }
 _app = create_app(load_settings(db=_ROOT / "api.db", reports_per_minute=10_000), store=_store)
-schema = schemathesis.openapi.from_asgi("/v1/openapi.json", _app)
+schema = schema_for_python(_app)
 
 
 class APIWorkflow(schema.as_state_machine()):  # type: ignore[misc]
