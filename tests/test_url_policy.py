@@ -393,7 +393,9 @@ def _submit(deployment, body: dict[str, object]):
         store.close()
     with deployment.client() as client:
         return client.post(
-            "/v1/submissions", content=msgspec.json.encode(body), headers={"Authorization": f"Bearer {token}"}
+            "/v1/submissions",
+            content=msgspec.json.encode(body),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
 
 

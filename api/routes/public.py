@@ -9,6 +9,7 @@ run on the event loop (``sync_to_thread=False``): a hit costs one indexed SQLite
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -392,6 +393,71 @@ def _ndjson(reader: Reader) -> tuple[bytes, dict[str, str]]:
     return lines, {}
 
 
+MAX_ACCEPT_ITEMS = 32
+"""Media ranges of ``Accept`` read; real clients send a handful."""
+
+
+def negotiate_media_type(accept: str | None, offers: tuple[str, ...]) -> str:
+    """The offer the client prefers (RFC 9110 §12.5.1), else the first offer.
+
+    Each offer gets the ``q`` of the most specific range that matches it (``type/subtype``
+    over ``type/*`` over ``*/*``); the highest ``q`` wins, then the more specific match, then
+    the order of ``offers``. When nothing is acceptable (every ``q`` is 0) the first offer is
+    sent anyway, as RFC 9110 allows: a client that names no type we have still gets the
+    documented default, not a 406.
+
+    Not litestar's ``Accept.best_match``: it serves a type the client refused with ``q=0``
+    (``application/x-ndjson;q=0`` gets NDJSON) and lets ``application/*`` outrank a more
+    specific ``application/json;q=0``.
+    """
+    if not accept:
+        return offers[0]
+    ranges: list[tuple[str, str, float]] = []
+    for item in accept.split(",", MAX_ACCEPT_ITEMS)[:MAX_ACCEPT_ITEMS]:
+        media_range, *params = item.split(";")
+        kind, _, subtype = media_range.strip().lower().partition("/")
+        if not kind or not subtype or (kind == "*" and subtype != "*"):
+            continue
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+                if not 0 <= quality <= 1:
+                    quality = 0.0
+        ranges.append((kind, subtype, quality))
+    best, best_score = offers[0], (0.0, -1)
+    for offer in offers:
+        kind, _, subtype = offer.partition("/")
+        matches = [
+            (2 if s == subtype else 1 if k == kind else 0, q)
+            for k, s, q in ranges
+            if (k == kind and s in (subtype, "*")) or k == "*"
+        ]
+        if not matches:
+            continue
+        specificity = max(m[0] for m in matches)
+        quality = max(q for spec, q in matches if spec == specificity)
+        if quality > 0 and (quality, specificity) > best_score:
+            best, best_score = offer, (quality, specificity)
+    return best
+
+
+@functools.lru_cache(maxsize=256)
+def _short_dataset_media_type(accept: str | None) -> str:
+    return negotiate_media_type(accept, (JSON, NDJSON))
+
+
+def _dataset_media_type(accept: str | None) -> str:
+    """Common ``Accept`` values (short: at most 256 of 128 characters) are negotiated once."""
+    if accept is None or len(accept) <= 128:
+        return _short_dataset_media_type(accept)
+    return negotiate_media_type(accept, (JSON, NDJSON))
+
+
 @get(
     "/v1/dataset",
     sync_to_thread=False,
@@ -400,7 +466,8 @@ def _ndjson(reader: Reader) -> tuple[bytes, dict[str, str]]:
     "`status`) as its listing document plus server-owned fields, "
     "with the taxonomy, the dataset revision and the data licence. Send "
     "`Accept: application/x-ndjson` for one listing per line instead (no envelope; the revision "
-    "is in the `X-Dataset-Revision` header).",
+    "is in the `X-Dataset-Revision` header). `Accept` is negotiated with q-values (RFC 9110); "
+    "when it names neither type, the answer is JSON.",
     responses=problem_responses(400),
     tags=["dataset"],
 )
@@ -409,7 +476,7 @@ def get_dataset(
     accept: Annotated[str | None, HeaderParameter(name="Accept", description="`application/x-ndjson` for one listing per line.")] = None,
 ) -> Response[DatasetInfo]:
     store = reader.store
-    if accept and NDJSON in accept:
+    if _dataset_media_type(accept) == NDJSON:
         return reader.respond(
             ("dataset", "ndjson"), lambda: reader, vary="Accept",
             media_type=NDJSON, encode=_ndjson,
