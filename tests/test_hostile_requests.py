@@ -1,15 +1,22 @@
-"""Requests built to hurt: hostile bodies and media types.
+"""Requests built to hurt: hostile bodies, media types, and language headers as a weapon.
 
 Every request body problem is a 4xx ``application/problem+json`` (never a 500), on every
 endpoint that takes a body; a body that is not declared JSON is refused (415) before it is
-read as JSON, so a cross-site HTML form cannot post to the API.
+read as JSON, so a cross-site HTML form cannot post to the API. Language negotiation reads a
+bounded part of ``Accept-Language``, parses it without CLDR look-ups per tag, and keys the
+response cache on what can change the answer, so random tags cannot grow memory.
 """
 
 from __future__ import annotations
 
 import codecs
+import gc
 import json
+import logging
+import random
 import re
+import string
+import tracemalloc
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +27,7 @@ from factory import default_listings, listing
 from litestar.testing import TestClient
 
 from api.app import create_app
+from api.i18n import best_language, language_preferences
 from api.routes.curation import create_token
 from api.settings import load_settings
 from api.store import Store
@@ -325,3 +333,171 @@ def test_identity_content_encoding_is_accepted(site):
         headers={"Content-Type": "application/json", "Content-Encoding": "identity"},
     )
     assert response.status_code == 202, response.text
+
+
+# --- 7. Accept-Language as a weapon -------------------------------------------------------------
+
+
+def _random_tag(rng: random.Random, primaries: list[str] | None = None) -> str:
+    primary = rng.choice(primaries) if primaries else "".join(rng.choices(string.ascii_lowercase, k=rng.choice([2, 3])))
+    tag = primary
+    if rng.random() < 0.3:
+        tag += "-" + "".join(rng.choices(string.ascii_uppercase, k=1)) + "".join(rng.choices(string.ascii_lowercase, k=3))
+    if rng.random() < 0.7:
+        tag += "-" + ("".join(rng.choices(string.ascii_uppercase, k=2)) if rng.random() < 0.8 else f"{rng.randrange(1000):03d}")
+    return tag
+
+
+def test_only_the_start_of_a_huge_accept_language_is_read():
+    head = "ru;q=0.9, en-GB;q=0.8, de"
+    huge = head + ", " + ", ".join(f"x{i % 10}y" for i in range(90_000))  # about 450 KB
+    assert len(huge) > 400_000
+    assert language_preferences(None, huge) == ("de", "ru", "en-GB")
+
+
+def test_a_tag_cut_by_the_size_bound_is_dropped_not_misread():
+    header = "ru;" + "p" * 1017 + ", de-CH, fr"  # the 1,024th character is the "e" of "de-CH"
+    assert header[1022:1024] == "de"
+    assert language_preferences(None, header) == ("ru",)  # not "de": the cut tag said "de-CH"
+
+
+def test_at_most_sixteen_items_are_read():
+    tags = [f"l{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(40)]
+    assert language_preferences(None, ", ".join(tags)) == tuple(tags[:16])
+
+
+def _unknown_tags(rng: random.Random, count: int) -> list[str]:
+    """Well-formed tags of languages neither CLDR nor the dataset has."""
+    known = _known_primaries()
+    tags = []
+    while len(tags) < count:
+        tag = _random_tag(rng)
+        if tag.split("-")[0] not in known:
+            tags.append(tag)
+    return tags
+
+
+def _memory_kept(client: TestClient, headers: list[str]) -> int:
+    """Bytes still allocated after one request per header (tracemalloc, after a collection)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for value in headers:
+            assert client.get("/v1/listings", headers={"Accept-Language": value}).status_code == 200
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+
+def test_unique_huge_accept_language_headers_do_not_grow_memory(site, monkeypatch):
+    """1,000 distinct 8 KB headers keep no more memory than 1,000 copies of one header."""
+    monkeypatch.setattr(logging.getLogger("httpx"), "level", logging.WARNING)  # pytest keeps records
+    rng = random.Random(7)
+    headers = [", ".join(_unknown_tags(rng, 900))[:8000] for _ in range(1000)]
+    for value in headers[:20]:  # warm every cache the path uses
+        assert site.client.get("/v1/listings", headers={"Accept-Language": value}).status_code == 200
+    same = _memory_kept(site.client, [headers[0]] * 980)
+    unique = _memory_kept(site.client, headers[20:])
+    assert unique - same < 256 * 1024, f"{(unique - same) / MIB:.2f} MiB more kept for 980 unique 8 KB headers"
+
+
+def test_random_tags_cost_no_cldr_look_up_per_tag(site, monkeypatch):
+    """Sixteen tags of known languages with random regions and scripts: no Babel parse each."""
+    rng = random.Random(11)
+    known = ["ru", "en", "de", "fr", "pt", "uk", "es", "ar", "zh", "ja"]
+    site.client.get("/v1/countries", headers={"Accept-Language": "en"})  # the list of locales, built once
+    calls = 0
+    parse = babel.Locale.parse
+
+    def counting_parse(identifier: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += isinstance(identifier, str)  # (a Locale passed in is returned as it is)
+        return parse(identifier, *args, **kwargs)
+
+    monkeypatch.setattr(babel.Locale, "parse", counting_parse)
+    answered_in = set()
+    requests = 0
+    for _ in range(100):
+        header = ", ".join(f"{_random_tag(rng, known)};q=0.{rng.randrange(1, 10)}" for _ in range(16))
+        for path in ("/v1/listings", "/v1/countries", "/v1/listings/ru-evacuation"):
+            response = site.client.get(path, headers={"Accept-Language": header})
+            assert response.status_code == 200
+            requests += 1
+            body = response.json()
+            answered_in.add(body["data"][0]["lang"] if path == "/v1/countries" else (body.get("labels") or body["data"][0]["labels"])["lang"])
+    # Some random regions are real locales (de-AT, pt-AO): names are loaded once per locale
+    # answered in, never per tag (16 tags x 300 requests would be 4,800).
+    assert calls <= len(answered_in), (calls, sorted(answered_in))
+    assert len(answered_in) < requests / 4
+
+
+# --- 8. every lang value its own cache entry ----------------------------------------------------
+
+
+@pytest.fixture
+def fresh(deployment: Deployment) -> Iterator[TestClient]:
+    with deployment.client() as client:
+        yield client
+
+
+def _cache_size(client: TestClient) -> int:
+    return len(client.app.state.cache)
+
+
+def _known_primaries() -> set[str]:
+    return {code.split("_")[0] for code in babel.localedata.locale_identifiers()}
+
+
+def test_random_unknown_lang_values_share_one_cache_entry_per_page(fresh):
+    tags = sorted(set(_unknown_tags(random.Random(3), 1000)))
+    baseline = fresh.get("/v1/listings")
+    size = _cache_size(fresh)
+    for tag in tags:
+        response = fresh.get("/v1/listings", params={"lang": tag})
+        assert response.status_code == 200, (tag, response.text)
+        assert response.content == baseline.content, tag  # nothing to answer in: the default answer
+        assert response.headers["content-language"] == baseline.headers["content-language"]
+    assert _cache_size(fresh) == size
+
+
+def test_random_regions_of_known_languages_stay_within_a_small_bound(fresh):
+    rng = random.Random(5)
+    primaries = ["ru", "en", "pt", "de", "uk"]
+    translations = {item["listing"]["id"]: list(item["listing"]["translations"]) for item in fresh.get("/v1/dataset").json()["listings"]}
+    tags: set[str] = set()
+    while len(tags) < 1000:
+        tags.add(_random_tag(rng, primaries))
+    size = _cache_size(fresh)
+    answers = set()
+    for tag in sorted(tags):
+        response = fresh.get("/v1/listings", params={"lang": tag})
+        assert response.status_code == 200, (tag, response.text)
+        answers.add(response.content)
+        data = response.json()["data"]
+        for item in data:  # each answer still right
+            assert item["lang"] == best_language(translations[item["id"]], (tag,)), (tag, item["id"])
+            assert item["labels"]["lang"] in {tag, tag.split("-")[0]}, tag
+        assert set(response.headers["content-language"].split(", ")) >= {item["lang"] for item in data}
+    # One entry per distinct answer (a real locale such as pt-AO names countries its own way),
+    # give or take two spellings of one answer (pt and pt-BR both pick the pt-BR texts).
+    assert _cache_size(fresh) - size <= len(answers) + len(primaries), (_cache_size(fresh) - size, len(answers))
+    assert len(answers) < len(tags) / 10
+
+
+def test_random_accept_language_headers_stay_within_a_small_bound(fresh):
+    rng = random.Random(9)
+    headers = {", ".join(_random_tag(rng) for _ in range(16)) for _ in range(1000)}
+    size = _cache_size(fresh)
+    answers = set()
+    for header in sorted(headers):
+        response = fresh.get("/v1/listings", headers={"Accept-Language": header})
+        assert response.status_code == 200
+        answers.add(response.content)
+    # Random two- and three-letter codes: about one in five is a real language, whose names
+    # CLDR has, so many answers differ; but never more entries than answers, give or take
+    # the few spellings of one answer (ru and ru-RU texts with the same names).
+    added = _cache_size(fresh) - size
+    assert added <= len(answers) * 1.2, (added, len(answers))
+    assert len(answers) <= len(_known_primaries()) * 3

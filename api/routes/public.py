@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -35,7 +35,7 @@ from api.catalog import (
     dataset_items,
 )
 from api.clock import Clock
-from api.i18n import ISO_COUNTRIES, language_preferences
+from api.i18n import ISO_COUNTRIES, answer_languages, language_preferences
 from api.models import (
     COUNTRY_WORLDWIDE,
     ChangePage,
@@ -117,6 +117,27 @@ IncludeParam = Annotated[
 ListingIdPath = Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 
 
+class DatasetLanguages:
+    """The language tags of every text in the dataset (translations and topic labels), for
+    one revision at a time: what ``answer_languages`` reduces a request's preferences against."""
+
+    __slots__ = ("revision", "tags")
+
+    def __init__(self) -> None:
+        self.revision: int | None = None
+        self.tags: frozenset[str] = frozenset()
+
+    def at(self, store: Store, revision: int) -> frozenset[str]:
+        if revision != self.revision:
+            tags = {tag for topic in store.list_topics() for tag in topic.labels}
+            for row in store.iter_listings(statuses=("active", "retired")):
+                tags.update(row.document.translations)
+            if store.get_revision() != revision:  # changed while reading: a superset is still sound
+                return frozenset(tags) | self.tags
+            self.revision, self.tags = revision, frozenset(tags)
+        return self.tags
+
+
 @dataclass(frozen=True, slots=True)
 class Reader:
     """What every read handler needs, injected as one dependency.
@@ -128,6 +149,7 @@ class Reader:
     store: Store
     cache: ResponseCache
     clock: Clock
+    languages: DatasetLanguages = field(default_factory=DatasetLanguages)
 
     def today(self) -> dt.date:
         return self.clock.now().date()
@@ -143,11 +165,20 @@ class Reader:
         key: tuple,
         build: Callable[[], Any],
         *,
+        preferences: tuple[str, ...] | None = None,
+        texts: bool = True,
+        names: bool = True,
         vary: str = "Accept-Language",
         media_type: str = JSON,
         encode: Callable[[Any], tuple[bytes, dict[str, str]]] | None = None,
     ) -> Response:
-        """Serve ``build()`` encoded, from the per-revision cache when it is there."""
+        """Serve ``build()`` encoded, from the per-revision cache when it is there.
+
+        With ``preferences``, the key holds what the answer's languages depend on, not the
+        preferences themselves, so a thousand random tags are one entry: the preferences that
+        can choose among the dataset's ``texts``, and the CLDR locale for ``names``
+        (``answer_languages``). Pass False for what the answer does not contain.
+        """
 
         def build_body() -> tuple[bytes, dict[str, str]]:
             value = build()
@@ -156,6 +187,9 @@ class Reader:
             return _encoder.encode(value), _language_headers(value)
 
         revision = self.store.get_revision()
+        if preferences is not None:
+            tags = self.languages.at(self.store, revision) if texts else None
+            key = (*key, answer_languages(preferences, tags, names))
         # The date is part of the key: a petition closes, a review falls due, at midnight UTC.
         entry = self.cache.get(revision, (*key, self.today()), build_body)
         headers = {"ETag": entry.etag, "Vary": vary, "X-Dataset-Revision": str(revision), **entry.headers}
@@ -201,7 +235,7 @@ def _listing_page(
     store = reader.store
     preferences = _preferences(lang, accept_language)
     visibility = reader.visibility(include)
-    key = ("listings", country, kind, topic, q, limit, cursor, include_worldwide, include, preferences)
+    key = ("listings", country, kind, topic, q, limit, cursor, include_worldwide, include)
 
     def build() -> ListingPage:
         if topic is not None and topic not in {t.id for t in store.list_topics()}:
@@ -223,7 +257,7 @@ def _listing_page(
         except CursorInvalid as exc:
             raise InvalidRequest([FieldError(in_="query", field="cursor", detail=str(exc))]) from None
 
-    return reader.respond(key, build)
+    return reader.respond(key, build, preferences=preferences)
 
 
 def _check_country(code: str) -> None:
@@ -325,7 +359,7 @@ def get_listing(
             raise HTTPException(status_code=410, detail=f"listing {listing_id!r} was retired (revision {row.revision})")
         return build_listing(store, row, preferences, reader.today())
 
-    return reader.respond(("listing", listing_id, preferences), build)
+    return reader.respond(("listing", listing_id), build, preferences=preferences)
 
 
 @get(
@@ -343,7 +377,10 @@ def list_countries(
 ) -> Response[Page]:
     store = reader.store
     preferences = _preferences(lang, accept_language)
-    return reader.respond(("countries", preferences), lambda: build_countries(store, preferences, reader.visibility()))
+    return reader.respond(
+        ("countries",), lambda: build_countries(store, preferences, reader.visibility()),
+        preferences=preferences, texts=False,
+    )
 
 
 @get(
@@ -369,7 +406,7 @@ def get_country(
             raise NotFoundException(detail=f"no listings for country {code!r}")
         return country
 
-    return reader.respond(("country", code, preferences), build)
+    return reader.respond(("country", code), build, preferences=preferences, texts=False)
 
 
 @get(
@@ -385,7 +422,10 @@ def list_topics(
 ) -> Response[TopicPage]:
     store = reader.store
     preferences = _preferences(lang, accept_language)
-    return reader.respond(("topics", preferences), lambda: build_topics(store, preferences, reader.visibility()))
+    return reader.respond(
+        ("topics",), lambda: build_topics(store, preferences, reader.visibility()),
+        preferences=preferences, names=False,
+    )
 
 
 def _ndjson(reader: Reader) -> tuple[bytes, dict[str, str]]:
