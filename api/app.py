@@ -10,24 +10,36 @@ from http import HTTPStatus
 from typing import Literal, get_args, get_origin
 
 from litestar import Litestar, Request, Response
-from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import Components, Contact, License, SecurityScheme, Tag
+from litestar.openapi.spec import (
+    Components,
+    Contact,
+    License,
+    OpenAPI,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Reference,
+    SecurityScheme,
+    Tag,
+)
 from litestar.params import CookieParameter, HeaderParameter
+from litestar.routes import HTTPRoute
 
 from api import __version__
 from api.auth import Identity
+from api.bodies import MAX_BODY_BYTES, JsonRequest
 from api.caching import ConditionalGetMiddleware, ResponseCache
 from api.clients import client_address_resolver, parse_networks
 from api.clock import Clock, SystemClock
 from api.curation import CurationError, SubmissionInvalid
 from api.openapi_spec import SpecRenderPlugin, customize_schema, serve_spec
 from api.problems import (
+    PROBLEM_MEDIA_TYPE,
     FieldError,
     InvalidRequest,
     Problem,
@@ -35,6 +47,7 @@ from api.problems import (
     handle_http_exception,
     handle_internal_error,
     problem_response,
+    problem_responses,
 )
 from api.routes.curation import curation_handlers
 from api.routes.public import Reader, public_handlers
@@ -97,9 +110,10 @@ async def reject_unknown_query_parameters(connection: Request) -> None:
 
     A ``before_request`` hook, not a guard: litestar copies the handler for every guard call,
     which cost more than the whole check. It runs before parameters are parsed, so an unknown
-    name is reported even when another value is also wrong.
+    name is reported even when another value is also wrong. OPTIONS is exempt: a browser's CORS
+    preflight goes to the URL of the request it asks about, query string included.
     """
-    if not connection.scope["query_string"]:
+    if not connection.scope["query_string"] or connection.scope["method"] == "OPTIONS":
         return
     rules = _rules_for(connection.route_handler)
     allowed = rules.allowed - connection.path_params.keys()
@@ -168,26 +182,98 @@ async def _is_report(request: Request) -> bool:  # async: litestar runs sync che
     return request.method == "POST" and request.url.path.endswith("/reports")
 
 
-class ActionDirectory(Litestar):
-    """The litestar app, answering HEAD for every GET route (RFC 9110 §9.3.2).
+#: The CORS answer, the same for every request whatever its Origin: the API uses no cookies
+#: (tokens are bearer headers a script must set itself), so any site may read any answer.
+#: Being the same, it survives shared caches: a copy stored for a request without Origin
+#: serves a partner's browser too, and no ``Vary: Origin`` is needed.
+CORS_ALLOW_HEADERS = "Accept, Accept-Language, Authorization, Content-Type, If-None-Match"
+CORS_EXPOSE_HEADERS = "Content-Language, ETag, Location, Retry-After, X-Dataset-Revision"
+CORS_MAX_AGE = 86400
+_EVERY_RESPONSE = (
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-expose-headers", CORS_EXPOSE_HEADERS.encode()),
+    (b"x-content-type-options", b"nosniff"),
+)
+_PREFLIGHT = (
+    (b"access-control-allow-headers", CORS_ALLOW_HEADERS.encode()),
+    (b"access-control-max-age", str(CORS_MAX_AGE).encode()),
+)
 
-    Routing happens before any litestar middleware, so this sits at the ASGI entry: a HEAD
-    is routed and handled as the GET (with its ETag, 304 and headers), and the body dropped.
+
+def _is_preflight(headers: list[tuple[bytes, bytes]]) -> bool:
+    names = {name for name, _ in headers}
+    return b"origin" in names and b"access-control-request-method" in names
+
+
+class ActionDirectory(Litestar):
+    """The litestar app, with what every answer shares added at the ASGI entry.
+
+    Routing happens before any litestar middleware, so these sit here:
+
+    - HEAD is routed and handled as the GET (with its ETag, 304 and headers), body dropped
+      (RFC 9110 §9.3.2);
+    - every response, problems and 304s included, carries the CORS headers and
+      ``X-Content-Type-Options: nosniff``;
+    - OPTIONS (plain, or a CORS preflight) answers ``Allow`` with the path's real methods:
+      litestar computes it once per path when the first handler registers, so a path with
+      GET and POST handlers would say only one of them.
     """
 
+    allowed_methods: dict[str, bytes]
+    """Route template (``/v1/listings/{listing_id}``) -> its Allow value, HEAD included."""
+
     async def __call__(self, scope, receive, send) -> None:  # type: ignore[override]
-        if scope["type"] != "http" or scope["method"] != "HEAD":
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        method = scope["method"]
+        preflight = method == "OPTIONS" and _is_preflight(scope["headers"])
 
-        async def headers_only(message) -> None:  # type: ignore[no-untyped-def]
-            if message["type"] == "http.response.body":
+        async def send_with_headers(message) -> None:  # type: ignore[no-untyped-def]
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", ()), *_EVERY_RESPONSE]
+                if method == "OPTIONS" and message["status"] < 300:
+                    allow = self.allowed_methods.get(scope.get("path_template", ""), b"OPTIONS")
+                    headers = [(k, v) for k, v in headers if k.lower() != b"allow"]
+                    headers.append((b"allow", allow))
+                    if preflight:
+                        headers += [(b"access-control-allow-methods", allow), *_PREFLIGHT]
+                message = {**message, "headers": headers}
+            elif method == "HEAD" and message["type"] == "http.response.body":
                 if message.get("more_body"):
                     return
                 message = {"type": "http.response.body", "body": b""}
             await send(message)
 
-        await super().__call__({**scope, "method": "GET"}, receive, headers_only)
+        if method == "HEAD":
+            scope = {**scope, "method": "GET"}
+        await super().__call__(scope, receive, send_with_headers)
+
+
+def _allowed_methods(app: Litestar) -> dict[str, bytes]:
+    allowed = {}
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            methods = set(route.methods) | ({"HEAD"} if "GET" in route.methods else set())
+            allowed[route.path_format] = ", ".join(sorted(methods)).encode()
+    return allowed
+
+
+def _document_body_problems(schema: OpenAPI) -> None:
+    """Every operation that takes a body can answer 413 and 415 (api/bodies.py)."""
+    specs = problem_responses(413, 415)
+    for path_item in (schema.paths or {}).values():
+        for operation in (path_item.post, path_item.put, path_item.patch):
+            if operation is None or operation.request_body is None:
+                continue
+            for status, spec in specs.items():
+                (operation.responses or {}).setdefault(
+                    str(status),
+                    OpenAPIResponse(
+                        description=spec.description or "",
+                        content={PROBLEM_MEDIA_TYPE: OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Problem"))},
+                    ),
+                )
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None, clock: Clock | None = None) -> Litestar:
@@ -246,6 +332,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
             StoreBusy: handle_store_busy,
             sqlite3.OperationalError: handle_database_error,
         },  # type: ignore[dict-item]
+        request_class=JsonRequest,
+        request_max_body_size=MAX_BODY_BYTES,
         lifespan=[lifespan],
         # GET responses are compressed by the conditional-GET layer, which keeps gzip bytes per
         # ETag (see api/caching.py); nothing else is large enough to be worth compressing.
@@ -261,13 +349,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
                 identifier_for_request=client_address_resolver(parse_networks(settings.trusted_proxies)),
             ).middleware,
         ],
-        cors_config=CORSConfig(
-            allow_origins=["*"],
-            allow_methods=["GET", "HEAD", "OPTIONS", "POST"],
-            allow_headers=["Accept", "Accept-Language", "If-None-Match", "Content-Type", "Authorization"],
-            expose_headers=["ETag", "Content-Language", "X-Dataset-Revision"],
-            max_age=86400,
-        ),
         openapi_config=OpenAPIConfig(
             title="Action Directory API",
             version=__version__,
@@ -307,5 +388,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     app.state.clock = clock
     app.state.settings = settings
     app.state.cache = cache
+    app.allowed_methods = _allowed_methods(app)
     customize_schema(app.openapi_schema)
+    _document_body_problems(app.openapi_schema)
     return app

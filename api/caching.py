@@ -51,6 +51,9 @@ class ResponseCache:
         self.hits = 0
         self.misses = 0
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def get(
         self,
         revision: int,

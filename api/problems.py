@@ -29,6 +29,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
 __all__ = [
@@ -124,16 +125,14 @@ def _field_errors_from_litestar(extra: Any) -> list[FieldError]:
 def _name_listing_entries(request: Request, errors: list[FieldError]) -> list[FieldError]:
     """Body errors inside a listing's translations name the language, as imports do.
 
-    msgspec reports a dict value's position as ``[...]``; the body litestar already read is
-    decoded untyped and the importer's resolver finds which entry it was.
+    msgspec reports a dict value's position as ``[...]``; the importer's resolver finds which
+    entry it was in the body litestar already decoded (kept in the scope: decoding it again
+    here would be a second pass over a hostile body, on a deeper stack).
     """
     if not any(e.in_ == "body" and "listing.translations" in e.field for e in errors):
         return errors
-    body = ScopeState.from_scope(request.scope).body
-    try:
-        document = msgspec.json.decode(body).get("listing") if isinstance(body, bytes) else None
-    except (msgspec.DecodeError, AttributeError):
-        document = None
+    body = ScopeState.from_scope(request.scope).json
+    document = body.get("listing") if isinstance(body, dict) else None
     if not isinstance(document, dict):
         return errors
     from api.dataset import name_dict_paths  # noqa: PLC0415 - the importer's resolver, one rule for both
@@ -147,13 +146,40 @@ def _name_listing_entries(request: Request, errors: list[FieldError]) -> list[Fi
     return named
 
 
+def _name_the_whole_body(request: Request, errors: list[FieldError]) -> list[FieldError]:
+    """litestar names the body as a whole after the handler's parameter, ``data``: call it
+    ``""`` (as imports name a whole file), and say so plainly when there is no body at all."""
+    named = []
+    for error in errors:
+        if error.in_ == "body" and error.field == "data":
+            body = ScopeState.from_scope(request.scope).body
+            detail = error.detail
+            if body is Empty or not body:
+                detail = "a JSON body is required and this request has none"
+            error = FieldError(in_="body", field="", detail=detail)
+        named.append(error)
+    return named
+
+
+def _describe(errors: list[FieldError]) -> str:
+    return "; ".join(f"{e.in_} {e.field!r}: {e.detail}" if e.field else f"{e.in_}: {e.detail}" for e in errors)
+
+
+def _with_head(allowed: str) -> str:
+    """HEAD is answered wherever GET is (api/app.py), so Allow names it too."""
+    methods = {m.strip().upper() for m in allowed.split(",") if m.strip()}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
 def handle_http_exception(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     if isinstance(exc, InvalidRequest) or isinstance(exc, ValidationException):
         errors = exc.errors if isinstance(exc, InvalidRequest) else _field_errors_from_litestar(exc.extra)
-        errors = _name_listing_entries(request, errors)
-        detail = "; ".join(f"{e.in_} {e.field!r}: {e.detail}" for e in errors) or exc.detail
+        errors = _name_the_whole_body(request, _name_listing_entries(request, errors))
+        detail = _describe(errors) or exc.detail
         problem = Problem(
             type=INVALID_REQUEST_TYPE, title="Invalid request", status=400, detail=detail, errors=errors
         )
@@ -167,10 +193,16 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
     detail = exc.detail if exc.detail and exc.detail != title else None
     if status == 404 and detail is None:
         detail = f"nothing at {request.url.path}; see /v1/openapi.json for the API's paths"
-    if status == 405 and detail is None:
-        allowed = next((v for k, v in (exc.headers or {}).items() if k.lower() == "allow"), "")
-        detail = f"{request.method} is not allowed on {request.url.path}" + (f"; use {allowed}" if allowed else "")
     headers = dict(exc.headers or {})
+    if status == 405:
+        allowed = _with_head(next((headers.pop(k) for k in list(headers) if k.lower() == "allow"), ""))
+        if allowed:
+            headers["Allow"] = allowed
+        detail = detail or f"{request.method} is not allowed on {request.url.path}" + (f"; use {allowed}" if allowed else "")
+    if status == 413:
+        limit = request.route_handler.resolve_request_max_body_size()
+        size = f"{limit // 1024 // 1024} MiB" if limit and limit % (1024 * 1024) == 0 else f"{limit} bytes"
+        detail = f"the request body is larger than this API reads ({size})"
     if status == 429:
         retry = next((v for k, v in headers.items() if k.lower() == "ratelimit-reset"), "60")
         headers.setdefault("Retry-After", str(retry))
@@ -203,6 +235,8 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
         401: "Missing, unknown, revoked or expired token (`WWW-Authenticate: Bearer`).",
         403: "The token's role is not enough, or the four-eyes rule forbids it.",
         406: "Not acceptable.",
+        413: "The request body is larger than 1 MiB.",
+        415: "The request body is not JSON in UTF-8 (`Content-Type: application/json`), or is compressed.",
         409: "Conflict with the current state; for listings, `current_revision` says what it is now.",
         429: "Too many requests from this address; see `Retry-After`.",
         410: "Gone: the listing was retired.",

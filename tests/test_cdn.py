@@ -257,10 +257,21 @@ def _wait_for_expiry(stored_at: float) -> None:
     time.sleep(max(0.0, expires - time.time()) + 0.15)
 
 
-def test_nginx_caches_revalidates_and_picks_up_an_approved_change(tmp_path: Path) -> None:
-    started = time.monotonic()
-    nginx = _nginx()
+@dataclass
+class Chain:
+    """client -> nginx -> wiretap -> API, with a curator's and a reviewer's token."""
 
+    proxy: str
+    api: str
+    wiretap: Wiretap
+    curator: str
+    reviewer: str
+
+
+@contextmanager
+def _chain(tmp_path: Path) -> Iterator[Chain]:
+    """The default listings served by ``actiondir serve`` behind nginx; everything stopped after."""
+    nginx = _nginx()
     db = tmp_path / "cdn.db"
     store = Store(db, create=True)
     try:
@@ -276,7 +287,7 @@ def test_nginx_caches_revalidates_and_picks_up_an_approved_change(tmp_path: Path
         try:
             with _nginx_proxy(nginx, tmp_path / "nginx", wiretap.port) as proxy:
                 try:
-                    _check(proxy, api, wiretap, curator, reviewer)
+                    yield Chain(proxy, api, wiretap, curator, reviewer)
                 except AssertionError as exc:
                     log = (tmp_path / "nginx" / "access.log").read_text(errors="replace")
                     seen = "\n".join(map(str, wiretap.exchanges))
@@ -284,7 +295,52 @@ def test_nginx_caches_revalidates_and_picks_up_an_approved_change(tmp_path: Path
         finally:
             wiretap.close()
 
+
+def test_nginx_caches_revalidates_and_picks_up_an_approved_change(tmp_path: Path) -> None:
+    started = time.monotonic()
+    with _chain(tmp_path) as chain:
+        _check(chain.proxy, chain.api, chain.wiretap, chain.curator, chain.reviewer)
     assert time.monotonic() - started < 30, f"the test took {time.monotonic() - started:.1f}s"
+
+
+ORIGIN = {"Origin": "https://partner.example"}
+
+
+def _assert_cors(response: httpx.Response, what: str) -> None:
+    assert response.headers.get("access-control-allow-origin") == "*", (what, dict(response.headers))
+    exposed = {h.strip().lower() for h in response.headers.get("access-control-expose-headers", "").split(",")}
+    assert {"etag", "content-language", "x-dataset-revision"} <= exposed, (what, dict(response.headers))
+    assert response.headers.get("x-content-type-options") == "nosniff", what
+
+
+def test_cors_headers_survive_the_shared_cache(tmp_path: Path) -> None:
+    """One reader without Origin fills the cache; a partner's browser (with Origin) is then
+    served that copy, a HIT, and must still find the CORS headers in it."""
+    with _chain(tmp_path) as chain, httpx.Client(base_url=chain.proxy, timeout=REQUEST_TIMEOUT, trust_env=False) as client:
+        for path in (f"{PAGE}?lang=ru", "/v1/topics", f"/v1/listings/{LISTING}", "/v1/dataset"):
+            mark = chain.wiretap.mark()
+            first = client.get(path)
+            assert first.status_code == 200 and first.headers["x-cache-status"] == "MISS", path
+            assert len(chain.wiretap.since(mark)) == 1
+            _assert_cors(first, f"MISS {path}")
+
+            mark = chain.wiretap.mark()
+            hit = client.get(path, headers=ORIGIN)
+            assert hit.status_code == 200 and hit.headers["x-cache-status"] == "HIT", path
+            assert chain.wiretap.since(mark) == []  # served from nginx's copy alone
+            _assert_cors(hit, f"HIT {path}")
+
+            not_modified = client.get(path, headers={**ORIGIN, "If-None-Match": first.headers["etag"]})
+            assert not_modified.status_code == 304, path
+            _assert_cors(not_modified, f"304 {path}")
+
+            head = client.head(path, headers=ORIGIN)
+            assert head.status_code == 200 and head.headers["x-cache-status"] == "HIT", path
+            _assert_cors(head, f"HEAD {path}")
+
+        problem = client.get("/v1/listings", params={"limit": 0}, headers=ORIGIN)
+        assert problem.status_code == 400
+        _assert_cors(problem, "problem")
 
 
 def _check(proxy: str, api: str, wiretap: Wiretap, curator: str, reviewer: str) -> None:

@@ -254,13 +254,13 @@ def test_a_submission_with_a_bad_contact_is_a_400_naming_it(deployment) -> None:
         "sources": ["https://new-one.example.org/about"],
     }
     with deployment.client() as client:
-        response = client.post("/v1/submissions", content=msgspec.json.encode(body), headers={"Authorization": f"Bearer {token}"})
+        response = client.post("/v1/submissions", content=msgspec.json.encode(body), headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
         assert response.status_code == 400, response.text
         [error] = response.json()["errors"]
         assert error["field"] == "listing.organization.contacts[1].value"
         assert error["detail"].startswith("[contact-format]") and "t.me" in error["detail"]
         body["listing"]["organization"]["contacts"][1]["value"] = "@newone_org"
-        accepted = client.post("/v1/submissions", content=msgspec.json.encode(body), headers={"Authorization": f"Bearer {token}"})
+        accepted = client.post("/v1/submissions", content=msgspec.json.encode(body), headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
         assert accepted.status_code == 201, accepted.text
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import re
 import time
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -691,6 +692,51 @@ def test_dataset_ndjson_304_is_per_representation(reader):
     ).status_code == 200
 
 
+ACCEPT_NEGOTIATION = [
+    # (Accept, media type served)
+    (None, "application/json"),
+    ("*/*", "application/json"),
+    ("application/json", "application/json"),
+    ("application/x-ndjson", "application/x-ndjson"),
+    ("APPLICATION/X-NDJSON", "application/x-ndjson"),
+    # q=0 means "not acceptable" (RFC 9110 §12.4.2), wherever it appears
+    ("application/json, application/x-ndjson;q=0", "application/json"),
+    ("application/x-ndjson;q=0, application/json", "application/json"),
+    ("application/x-ndjson;q=0", "application/json"),  # nothing acceptable: JSON, not a 406
+    ("application/x-ndjson;q=0.0, */*", "application/json"),
+    # the higher q wins; then the more specific range; then JSON
+    ("application/json;q=0.5, application/x-ndjson", "application/x-ndjson"),
+    ("application/json;q=0.9, application/x-ndjson;q=0.8", "application/json"),
+    ("application/x-ndjson; q=0.9, application/json; q=0.8", "application/x-ndjson"),
+    ("*/*;q=0.1, application/x-ndjson;q=0.2", "application/x-ndjson"),
+    ("application/x-ndjson, */*", "application/x-ndjson"),
+    ("application/x-ndjson, application/json", "application/json"),
+    ("application/json, application/x-ndjson", "application/json"),
+    # the most specific range gives a type its q, not the first or the highest
+    ("application/*;q=0.5, application/json;q=0", "application/x-ndjson"),
+    ("*/*, application/json;q=0", "application/x-ndjson"),
+    ("application/*, application/x-ndjson;q=0", "application/json"),
+    # what browsers and HTTP libraries send
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "application/json"),
+    ("application/json, text/plain, */*", "application/json"),
+    # malformed or unknown: ignored
+    ("text/html", "application/json"),
+    ("application/x-ndjson;q=abc", "application/json"),
+    ("application/x-ndjson;q=2", "application/json"),
+    ("*/x-ndjson", "application/json"),
+    (",,;;", "application/json"),
+    (", ".join(["text/html"] * 40) + ", application/x-ndjson", "application/json"),  # the first 32 ranges count
+]
+
+
+@pytest.mark.parametrize(("accept", "served"), ACCEPT_NEGOTIATION)
+def test_dataset_negotiates_accept_with_q_values(reader, accept, served):
+    response = reader.get("/v1/dataset", headers={"Accept": accept} if accept is not None else {})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == served
+    assert "accept" in _header_list(response.headers["vary"])
+
+
 # --- (h) CORS ---------------------------------------------------------------------------------
 
 ORIGIN = {"Origin": "https://partner.example"}
@@ -733,6 +779,118 @@ def test_cors_preflight(reader, path):
     assert "get" in _header_list(response.headers["access-control-allow-methods"])
     assert {"if-none-match", "accept-language"} <= _header_list(response.headers["access-control-allow-headers"])
     assert int(response.headers["access-control-max-age"]) > 0
+
+
+def _every_path(client: TestClient) -> list[tuple[str, set[str]]]:
+    """Each route with an example path and the methods it has handlers for (HEAD with GET)."""
+    examples = {"listing_id": "ru-evacuation", "code": "RU", "submission_id": "1", "report_id": "1",
+                "token_id": "1", "path": "index.html"}
+    routes = []
+    for route in client.app.routes:
+        methods = {m for handler in route.route_handlers for m in handler.http_methods}
+        methods |= {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
+        path = re.sub(r"\{(\w+):\w+\}", lambda m: examples[m[1]], route.path)
+        routes.append((path, methods))
+    return routes
+
+
+def _methods(value: str) -> set[str]:
+    return {m.strip().upper() for m in value.split(",") if m.strip()}
+
+
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [("/v1/tokens", {"GET", "HEAD", "OPTIONS", "POST"}), ("/v1/submissions", {"GET", "HEAD", "OPTIONS", "POST"}),
+     ("/v1/listings", {"GET", "HEAD", "OPTIONS"}), ("/v1/listings/ru-evacuation/reports", {"OPTIONS", "POST"})],
+)
+def test_options_allow_lists_the_real_methods(reader, path, methods):
+    plain = reader.options(path)
+    assert plain.status_code == 204
+    assert _methods(plain.headers["allow"]) == methods
+    preflight = reader.options(path, headers={**ORIGIN, "Access-Control-Request-Method": "POST"})
+    assert 200 <= preflight.status_code < 300
+    assert _methods(preflight.headers["allow"]) == methods
+    assert _methods(preflight.headers["access-control-allow-methods"]) == methods
+
+
+def test_options_allow_on_every_path(reader):
+    for path, methods in _every_path(reader):
+        for headers in ({}, {**ORIGIN, "Access-Control-Request-Method": "GET"}):
+            response = reader.options(path, headers=headers)
+            assert response.status_code == 204, (path, response.text)
+            assert _methods(response.headers["allow"]) == methods, (path, headers)
+            if headers:
+                assert _methods(response.headers["access-control-allow-methods"]) == methods, path
+
+
+def test_a_preflight_carries_the_query_of_the_request_it_asks_about(reader):
+    """Browsers send the preflight to the request's own URL, query string included."""
+    response = reader.options(
+        "/v1/listings?country=RU&limit=5", headers={**ORIGIN, "Access-Control-Request-Method": "GET"}
+    )
+    assert response.status_code == 204, response.text
+    assert "GET" in _methods(response.headers["access-control-allow-methods"])
+
+
+@pytest.mark.parametrize(("method", "path"), [("PUT", "/v1/listings"), ("DELETE", "/v1/tokens"), ("GET", "/v1/tokens/1/revocation")])
+def test_a_405_allow_names_head_where_get_is(reader, method, path):
+    response = reader.request(method, path)
+    assert response.status_code == 405
+    allowed = _methods(response.headers["allow"])
+    assert ("GET" in allowed) == ("HEAD" in allowed)
+    assert method not in allowed
+
+
+#: One of each kind of answer: data, 304, problems (400, 404, 405, 401, 415), OPTIONS, HEAD, POST.
+def _every_kind_of_answer(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
+    etag = client.get("/v1/listings").headers["etag"]
+    return {
+        "200": client.get("/v1/listings", headers=headers),
+        "200-gzip": client.get("/v1/dataset", headers={**headers, "Accept-Encoding": "gzip"}),
+        "200-healthz": client.get("/healthz", headers=headers),
+        "200-spec": client.get("/v1/openapi.json", headers=headers),
+        "304": client.get("/v1/listings", headers={**headers, "If-None-Match": etag}),
+        "HEAD": client.head("/v1/listings", headers=headers),
+        "HEAD-304": client.head("/v1/listings", headers={**headers, "If-None-Match": etag}),
+        "400": client.get("/v1/listings", params={"limit": 0}, headers=headers),
+        "404": client.get("/v1/nope", headers=headers),
+        "405": client.put("/v1/listings", headers=headers),
+        "401": client.get("/v1/tokens", headers=headers),
+        "415": client.post("/v1/listings/ru-evacuation/reports", content=b"x", headers={**headers, "Content-Type": "text/plain"}),
+        "OPTIONS": client.options("/v1/listings", headers=headers),
+    }
+
+
+@pytest.mark.parametrize("origin", [False, True], ids=["without-origin", "with-origin"])
+def test_every_answer_says_nosniff(reader, origin):
+    for kind, response in _every_kind_of_answer(reader, ORIGIN if origin else {}).items():
+        assert response.headers.get("x-content-type-options") == "nosniff", kind
+
+
+@pytest.mark.parametrize("origin", [False, True], ids=["without-origin", "with-origin"])
+def test_every_answer_carries_the_same_cors_headers_whatever_the_request(reader, origin):
+    """A shared cache may store an answer to a request without Origin and serve it to a
+    partner's browser: the CORS headers must be in it all the same."""
+    for kind, response in _every_kind_of_answer(reader, ORIGIN if origin else {}).items():
+        assert response.headers.get("access-control-allow-origin") == "*", kind
+        exposed = _header_list(response.headers.get("access-control-expose-headers", ""))
+        assert {"etag", "content-language", "x-dataset-revision"} <= exposed, kind
+        assert "origin" not in _header_list(response.headers.get("vary", "")), kind
+
+
+def test_cors_headers_do_not_depend_on_origin(reader):
+    def cors(response) -> dict[str, str]:
+        return {k: v for k, v in response.headers.items() if k.startswith("access-control-") or k == "vary"}
+
+    for path in ("/v1/listings", "/v1/countries/RU", "/v1/nope", "/v1/tokens"):
+        assert cors(reader.get(path)) == cors(reader.get(path, headers=ORIGIN)), path
+        assert cors(reader.get(path)) == cors(reader.get(path, headers={"Origin": "https://other.example"})), path
+
+
+def test_a_post_answer_exposes_location(reader):
+    response = reader.post("/v1/listings/ru-evacuation/reports", json={"reason": "other"}, headers=ORIGIN)
+    assert response.status_code in (202, 429)
+    assert {"location", "retry-after"} <= _header_list(response.headers["access-control-expose-headers"])
 
 
 # --- (i) gzip ---------------------------------------------------------------------------------

@@ -275,7 +275,7 @@ def _send(client, token: str, param: RouteParam, value: str):
     """One request with ``value`` for ``param``, and a valid value for every other path parameter."""
     values = {p.name: _samples(p.use)[0] for p in ROUTE_PARAMS if p.path == param.path and p.where == "path"}
     query: dict[str, str] = {}
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     if param.where == "path":
         values[param.name] = value
     elif param.where == "query":
@@ -386,7 +386,8 @@ def test_a_submitted_listing_id_with_a_trailing_newline_is_a_400_naming_it(deplo
     }
     with deployment.client() as client:
         response = client.post(
-            "/v1/submissions", content=msgspec.json.encode(body), headers={"Authorization": f"Bearer {token}"}
+            "/v1/submissions", content=msgspec.json.encode(body),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
     assert response.status_code == 400, response.text
     assert [(e["in"], e["field"]) for e in response.json()["errors"]] == [("body", "listing.id")]
@@ -398,7 +399,7 @@ def test_a_token_name_with_a_trailing_newline_is_refused_over_http(admin_app, na
     response = client.post(
         "/v1/tokens",
         content=msgspec.json.encode({"name": name, "role": "admin"}),
-        headers={"Authorization": f"Bearer {token}"},
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     assert response.status_code == 400, response.text
     assert [(e["in"], e["field"]) for e in response.json()["errors"]] == [("body", "name")]

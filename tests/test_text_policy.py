@@ -278,7 +278,8 @@ def test_a_submission_title_is_a_400_naming_field_and_rule(deployment, text: str
     }
     with deployment.client() as client:
         response = client.post(
-            "/v1/submissions", content=msgspec.json.encode(body), headers={"Authorization": f"Bearer {token}"}
+            "/v1/submissions", content=msgspec.json.encode(body),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
     assert response.status_code == 400, response.text
     [error] = response.json()["errors"]
@@ -290,7 +291,8 @@ def test_a_submission_title_is_a_400_naming_field_and_rule(deployment, text: str
 def test_a_report_detail_is_a_400_naming_field_and_rule(deployment, text: str, rule: str) -> None:
     with deployment.client(reports_per_minute=10_000) as client:
         response = client.post(
-            "/v1/listings/ru-evacuation/reports", content=msgspec.json.encode({"reason": "other", "details": text})
+            "/v1/listings/ru-evacuation/reports", content=msgspec.json.encode({"reason": "other", "details": text}),
+            headers={"Content-Type": "application/json"},
         )
     assert response.status_code == 400, response.text
     [error] = response.json()["errors"]

@@ -365,7 +365,9 @@ def _submit(deployment, body: dict[str, object]):
         store.close()
     with deployment.client() as client:
         return client.post(
-            "/v1/submissions", content=msgspec.json.encode(body), headers={"Authorization": f"Bearer {token}"}
+            "/v1/submissions",
+            content=msgspec.json.encode(body),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
 
 
@@ -429,7 +431,7 @@ def _on_own_domain(listing_id: str, domain: str, **changes: object) -> dict[str,
 
 
 def _post(client, path: str, body: dict[str, object], token: str):
-    return client.post(path, content=msgspec.json.encode(body), headers={"Authorization": token})
+    return client.post(path, content=msgspec.json.encode(body), headers={"Authorization": token, "Content-Type": "application/json"})
 
 
 def _go_live(client, people: dict[str, str], doc: dict[str, object]) -> None:

@@ -9,8 +9,9 @@ run on the event loop (``sync_to_thread=False``): a hit costs one indexed SQLite
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -34,7 +35,7 @@ from api.catalog import (
     dataset_items,
 )
 from api.clock import Clock
-from api.i18n import ISO_COUNTRIES, language_preferences
+from api.i18n import ISO_COUNTRIES, answer_languages, language_preferences
 from api.models import (
     COUNTRY_WORLDWIDE,
     ChangePage,
@@ -116,6 +117,27 @@ IncludeParam = Annotated[
 ListingIdPath = Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z", max_length=80)]
 
 
+class DatasetLanguages:
+    """The language tags of every text in the dataset (translations and topic labels), for
+    one revision at a time: what ``answer_languages`` reduces a request's preferences against."""
+
+    __slots__ = ("revision", "tags")
+
+    def __init__(self) -> None:
+        self.revision: int | None = None
+        self.tags: frozenset[str] = frozenset()
+
+    def at(self, store: Store, revision: int) -> frozenset[str]:
+        if revision != self.revision:
+            tags = {tag for topic in store.list_topics() for tag in topic.labels}
+            for row in store.iter_listings(statuses=("active", "retired")):
+                tags.update(row.document.translations)
+            if store.get_revision() != revision:  # changed while reading: a superset is still sound
+                return frozenset(tags) | self.tags
+            self.revision, self.tags = revision, frozenset(tags)
+        return self.tags
+
+
 @dataclass(frozen=True, slots=True)
 class Reader:
     """What every read handler needs, injected as one dependency.
@@ -127,6 +149,7 @@ class Reader:
     store: Store
     cache: ResponseCache
     clock: Clock
+    languages: DatasetLanguages = field(default_factory=DatasetLanguages)
 
     def today(self) -> dt.date:
         return self.clock.now().date()
@@ -142,11 +165,20 @@ class Reader:
         key: tuple,
         build: Callable[[], Any],
         *,
+        preferences: tuple[str, ...] | None = None,
+        texts: bool = True,
+        names: bool = True,
         vary: str = "Accept-Language",
         media_type: str = JSON,
         encode: Callable[[Any], tuple[bytes, dict[str, str]]] | None = None,
     ) -> Response:
-        """Serve ``build()`` encoded, from the per-revision cache when it is there."""
+        """Serve ``build()`` encoded, from the per-revision cache when it is there.
+
+        With ``preferences``, the key holds what the answer's languages depend on, not the
+        preferences themselves, so a thousand random tags are one entry: the preferences that
+        can choose among the dataset's ``texts``, and the CLDR locale for ``names``
+        (``answer_languages``). Pass False for what the answer does not contain.
+        """
 
         def build_body() -> tuple[bytes, dict[str, str]]:
             value = build()
@@ -155,6 +187,9 @@ class Reader:
             return _encoder.encode(value), _language_headers(value)
 
         revision = self.store.get_revision()
+        if preferences is not None:
+            tags = self.languages.at(self.store, revision) if texts else None
+            key = (*key, answer_languages(preferences, tags, names))
         # The date is part of the key: a petition closes, a review falls due, at midnight UTC.
         entry = self.cache.get(revision, (*key, self.today()), build_body)
         headers = {"ETag": entry.etag, "Vary": vary, "X-Dataset-Revision": str(revision), **entry.headers}
@@ -200,7 +235,7 @@ def _listing_page(
     store = reader.store
     preferences = _preferences(lang, accept_language)
     visibility = reader.visibility(include)
-    key = ("listings", country, kind, topic, q, limit, cursor, include_worldwide, include, preferences)
+    key = ("listings", country, kind, topic, q, limit, cursor, include_worldwide, include)
 
     def build() -> ListingPage:
         if topic is not None and topic not in {t.id for t in store.list_topics()}:
@@ -222,7 +257,7 @@ def _listing_page(
         except CursorInvalid as exc:
             raise InvalidRequest([FieldError(in_="query", field="cursor", detail=str(exc))]) from None
 
-    return reader.respond(key, build)
+    return reader.respond(key, build, preferences=preferences)
 
 
 def _check_country(code: str) -> None:
@@ -324,7 +359,7 @@ def get_listing(
             raise HTTPException(status_code=410, detail=f"listing {listing_id!r} was retired (revision {row.revision})")
         return build_listing(store, row, preferences, reader.today())
 
-    return reader.respond(("listing", listing_id, preferences), build)
+    return reader.respond(("listing", listing_id), build, preferences=preferences)
 
 
 @get(
@@ -342,7 +377,10 @@ def list_countries(
 ) -> Response[Page]:
     store = reader.store
     preferences = _preferences(lang, accept_language)
-    return reader.respond(("countries", preferences), lambda: build_countries(store, preferences, reader.visibility()))
+    return reader.respond(
+        ("countries",), lambda: build_countries(store, preferences, reader.visibility()),
+        preferences=preferences, texts=False,
+    )
 
 
 @get(
@@ -368,7 +406,7 @@ def get_country(
             raise NotFoundException(detail=f"no listings for country {code!r}")
         return country
 
-    return reader.respond(("country", code, preferences), build)
+    return reader.respond(("country", code), build, preferences=preferences, texts=False)
 
 
 @get(
@@ -384,12 +422,80 @@ def list_topics(
 ) -> Response[TopicPage]:
     store = reader.store
     preferences = _preferences(lang, accept_language)
-    return reader.respond(("topics", preferences), lambda: build_topics(store, preferences, reader.visibility()))
+    return reader.respond(
+        ("topics",), lambda: build_topics(store, preferences, reader.visibility()),
+        preferences=preferences, names=False,
+    )
 
 
 def _ndjson(reader: Reader) -> tuple[bytes, dict[str, str]]:
     lines = b"".join(_encoder.encode(item) + b"\n" for item in dataset_items(reader.store, reader.today()))
     return lines, {}
+
+
+MAX_ACCEPT_ITEMS = 32
+"""Media ranges of ``Accept`` read; real clients send a handful."""
+
+
+def negotiate_media_type(accept: str | None, offers: tuple[str, ...]) -> str:
+    """The offer the client prefers (RFC 9110 §12.5.1), else the first offer.
+
+    Each offer gets the ``q`` of the most specific range that matches it (``type/subtype``
+    over ``type/*`` over ``*/*``); the highest ``q`` wins, then the more specific match, then
+    the order of ``offers``. When nothing is acceptable (every ``q`` is 0) the first offer is
+    sent anyway, as RFC 9110 allows: a client that names no type we have still gets the
+    documented default, not a 406.
+
+    Not litestar's ``Accept.best_match``: it serves a type the client refused with ``q=0``
+    (``application/x-ndjson;q=0`` gets NDJSON) and lets ``application/*`` outrank a more
+    specific ``application/json;q=0``.
+    """
+    if not accept:
+        return offers[0]
+    ranges: list[tuple[str, str, float]] = []
+    for item in accept.split(",", MAX_ACCEPT_ITEMS)[:MAX_ACCEPT_ITEMS]:
+        media_range, *params = item.split(";")
+        kind, _, subtype = media_range.strip().lower().partition("/")
+        if not kind or not subtype or (kind == "*" and subtype != "*"):
+            continue
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+                if not 0 <= quality <= 1:
+                    quality = 0.0
+        ranges.append((kind, subtype, quality))
+    best, best_score = offers[0], (0.0, -1)
+    for offer in offers:
+        kind, _, subtype = offer.partition("/")
+        matches = [
+            (2 if s == subtype else 1 if k == kind else 0, q)
+            for k, s, q in ranges
+            if (k == kind and s in (subtype, "*")) or k == "*"
+        ]
+        if not matches:
+            continue
+        specificity = max(m[0] for m in matches)
+        quality = max(q for spec, q in matches if spec == specificity)
+        if quality > 0 and (quality, specificity) > best_score:
+            best, best_score = offer, (quality, specificity)
+    return best
+
+
+@functools.lru_cache(maxsize=256)
+def _short_dataset_media_type(accept: str | None) -> str:
+    return negotiate_media_type(accept, (JSON, NDJSON))
+
+
+def _dataset_media_type(accept: str | None) -> str:
+    """Common ``Accept`` values (short: at most 256 of 128 characters) are negotiated once."""
+    if accept is None or len(accept) <= 128:
+        return _short_dataset_media_type(accept)
+    return negotiate_media_type(accept, (JSON, NDJSON))
 
 
 @get(
@@ -400,7 +506,8 @@ def _ndjson(reader: Reader) -> tuple[bytes, dict[str, str]]:
     "`status`) as its listing document plus server-owned fields, "
     "with the taxonomy, the dataset revision and the data licence. Send "
     "`Accept: application/x-ndjson` for one listing per line instead (no envelope; the revision "
-    "is in the `X-Dataset-Revision` header).",
+    "is in the `X-Dataset-Revision` header). `Accept` is negotiated with q-values (RFC 9110); "
+    "when it names neither type, the answer is JSON.",
     responses=problem_responses(400),
     tags=["dataset"],
 )
@@ -409,7 +516,7 @@ def get_dataset(
     accept: Annotated[str | None, HeaderParameter(name="Accept", description="`application/x-ndjson` for one listing per line.")] = None,
 ) -> Response[DatasetInfo]:
     store = reader.store
-    if accept and NDJSON in accept:
+    if _dataset_media_type(accept) == NDJSON:
         return reader.respond(
             ("dataset", "ndjson"), lambda: reader, vary="Accept",
             media_type=NDJSON, encode=_ndjson,
