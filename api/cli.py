@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import re
+import shlex
 import socket
 import sqlite3
 import sys
@@ -65,7 +66,7 @@ def import_(data: Path | None, db: Path | None, quiet: bool, force: bool) -> Non
     Example:
         actiondir import --data directory_data --db actiondir.db
     """
-    from api.dataset import LISTING_SUFFIXES, DatasetInvalid, load_directory  # noqa: PLC0415
+    from api.dataset import LISTING_SUFFIXES, DatasetInvalid, load_directory, read_manifest  # noqa: PLC0415
     from api.store import CurationWouldBeLost, DatabaseNotReady, Store  # noqa: PLC0415
 
     settings = load_settings(data=data, db=db)
@@ -85,6 +86,9 @@ def import_(data: Path | None, db: Path | None, quiet: bool, force: bool) -> Non
         raise click.ClickException(
             f"{len(exc.problems)} problem(s) found; nothing was imported. Fix the files named above and run again."
         ) from None
+    manifest, warning = read_manifest(settings.data)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
     try:
         store = Store(settings.db, create=True)
     except DatabaseNotReady as exc:
@@ -93,15 +97,17 @@ def import_(data: Path | None, db: Path | None, quiet: bool, force: bool) -> Non
         raise click.ClickException(_database_busy(settings.db, exc)) from None
     try:
         with click.progressbar(length=len(listings), label="Importing ", file=sys.stderr, hidden=not show) as bar:
-            summary = store.replace_dataset(listings, topics, progress=bar.update, force=force)
+            summary = store.replace_dataset(listings, topics, progress=bar.update, written_from=manifest, force=force)
     except CurationWouldBeLost as exc:
         for change in exc.changes:
             click.echo(f"would be undone: {change}", err=True)
+        where = f"--data {shlex.quote(str(settings.data))} --db {shlex.quote(str(settings.db))}"
         raise click.ClickException(
-            f"{len(exc.changes)} approved change(s) in {settings.db} are newer than the files in {settings.data} "
-            "and this import would undo them; nothing was imported. Run `actiondir export` to write them "
-            "into the files first (then review and commit the files), or `actiondir import --force` to "
-            "discard them (they stay in each listing's history)."
+            f"{len(exc.changes)} approved change(s) in {settings.db} are not in the files in {settings.data} "
+            "(they were not exported there) and this import would undo them; nothing was imported. To keep them: "
+            f"`actiondir export {where}` writes the database's listings over those files (commit or stash "
+            "your own edits first, then re-apply them), review and commit, then import. To discard them: "
+            f"`actiondir import --force {where}` (they stay in each listing's history)."
         ) from None
     except sqlite3.OperationalError as exc:
         raise click.ClickException(_database_busy(settings.db, exc)) from None
@@ -283,6 +289,10 @@ def token_revoke(token_id: int, db: Path | None) -> None:
 def export(data: Path | None, db: Path | None) -> None:
     """Write the current dataset back to directory_data/ in the format import reads.
 
+    Beside the files it writes exported-from.toml: which database and revisions they come
+    from, so that a later import into this database can tell a reviewed edit of these files
+    from an old copy that would undo approved changes.
+
     Listings that are no longer current (retired) lose their file; import then export then
     import gives a byte-identical folder and the same dataset.
 
@@ -295,10 +305,7 @@ def export(data: Path | None, db: Path | None) -> None:
     settings = load_settings(data=data, db=db)
     store = _open_store(db)
     try:
-        in_files = store.last_seq()  # read first: a change approved meanwhile is not in the files
         summary = export_directory(store, settings.data)
-        with store.transaction():
-            store.mark_synced(in_files)
     except DatasetInvalid as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)

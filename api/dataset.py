@@ -20,10 +20,18 @@ from pathlib import Path
 import msgspec
 
 from api.models import LANGUAGE_TAG_PATTERN, Listing, Topic, TopicFile, Translation
-from api.store import ImportSummary, Store
+from api.store import ExportManifest, ImportSummary, Store
 from api.validation import check_listing, check_topics, known_domains_by_listing
 
-__all__ = ["DataProblem", "DatasetInvalid", "import_directory", "load_directory"]
+__all__ = [
+    "MANIFEST_NAME",
+    "DataProblem",
+    "DatasetInvalid",
+    "export_directory",
+    "import_directory",
+    "load_directory",
+    "read_manifest",
+]
 
 LISTING_SUFFIXES = (".toml", ".json")
 _AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
@@ -214,10 +222,13 @@ def import_directory(
     *,
     on_file: Callable[[], None] | None = None,
     on_listing: Callable[[int], None] | None = None,
+    force: bool = False,
 ) -> ImportSummary:
-    """Validate ``data_dir`` completely, then make the store equal to it in one transaction."""
+    """Validate ``data_dir`` completely, then make the store equal to it in one transaction
+    (never undoing an approved change the files were not written from, unless ``force``)."""
     listings, topics = load_directory(data_dir, on_file=on_file)
-    return store.replace_dataset(listings, topics, progress=on_listing)
+    manifest, _ = read_manifest(data_dir)
+    return store.replace_dataset(listings, topics, progress=on_listing, written_from=manifest, force=force)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,8 +255,10 @@ def export_directory(store: Store, data_dir: Path) -> ExportSummary:
     deterministic and import -> export -> import -> export gives identical bytes. Files of
     listings that are not current (retired, or never imported) are removed, ``.json`` ones too.
     """
-    rows = list(store.iter_listings())
-    topics = TopicFile(topic=store.list_topics())
+    with store.read_snapshot():  # the manifest must name exactly the revisions written
+        rows = list(store.iter_listings())
+        topics = TopicFile(topic=store.list_topics())
+        manifest = store.export_manifest()
     # The same policy as every other write path: never write a file that import would refuse
     # (the rules may have grown stricter since a listing was accepted).
     documents = [row.document for row in rows]
@@ -276,4 +289,29 @@ def export_directory(store: Store, data_dir: Path) -> ExportSummary:
         if path.suffix in LISTING_SUFFIXES and path.name not in keep:
             path.unlink()
             removed += 1
+    # Last: the manifest vouches for the files only once they are all written.
+    _write_if_changed(data_dir / MANIFEST_NAME, MANIFEST_HEADER + msgspec.toml.encode(manifest))
     return ExportSummary(written, unchanged, removed)
+
+
+#: Beside topics.toml: which database and revisions an export wrote the folder from.
+MANIFEST_NAME = "exported-from.toml"
+MANIFEST_HEADER = b"""\
+# Written by `actiondir export`; read by `actiondir import`. Do not edit it by hand.
+# The database and the revision of each listing that the files here were written from. An
+# import into that database trusts a file that differs from an approved change only when the
+# file was written from that change (so it is a newer, reviewed edit, not an old copy).
+
+"""
+
+
+def read_manifest(data_dir: Path) -> tuple[ExportManifest | None, str | None]:
+    """The folder's export manifest, or None; with a warning when it exists but is unusable
+    (then no file is trusted over an approved change)."""
+    path = data_dir / MANIFEST_NAME
+    if not path.is_file() or path.is_symlink():
+        return None, None
+    try:
+        return msgspec.toml.decode(path.read_bytes()[: MAX_FILE_BYTES + 1], type=ExportManifest), None
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError, OSError) as exc:
+        return None, f"{path}: ignored, it is not a manifest written by `actiondir export` ({exc})"

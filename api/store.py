@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import sqlite3
 import unicodedata
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from api.settings import load_settings
 
 __all__ = [
     "CurationWouldBeLost",
+    "ExportManifest",
     "DatabaseNotReady",
     "StoreBusy",
     "ImportSummary",
@@ -78,6 +80,14 @@ class UnsyncedChange:
 
     def __str__(self) -> str:
         return f"{self.listing_id} (revision {self.revision}, approved {self.action}; the import would {self.undone_by} it)"
+
+
+class ExportManifest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What ``actiondir export`` wrote a data folder from: a database and, per listing id, the
+    revision its file (or its absence, for a retired listing) reflects."""
+
+    database: str
+    listings: dict[str, int]
 
 
 class CurationWouldBeLost(Exception):
@@ -353,28 +363,19 @@ def _m4_lifecycle(db: sqlite_utils.Database) -> None:
 
 
 def _m5_provenance(db: sqlite_utils.Database) -> None:
-    # Where each revision came from ("import" or "curation"), and the revision sequence number
-    # up to which the database and the data files were last in step (an import or an export):
-    # `actiondir import` refuses to undo approved changes that are newer than that.
+    # Where each revision came from ("import" or "curation"): `actiondir import` refuses to undo
+    # an approved change that the files it reads were not written from (see replace_dataset).
     db["listing_revisions"].add_column("origin", str, not_null_default="import")
     db.execute(
         "update listing_revisions set origin = 'curation' where exists (select 1 from submissions s "
         "where s.status = 'approved' and s.listing_id = listing_revisions.listing_id "
         "and s.applied_revision = listing_revisions.revision)"
     )
-    db["meta"].insert({"key": "synced_seq", "value": "0"})  # unknown: every approval counts as newer
-    # Which group (country or worldwide) each revision was in, and each listing's latest revision
-    # seq: a listing cursor uses both to never serve a listing twice when it moves between groups.
-    db["listing_revisions"].add_column("worldwide", int, not_null_default=0)
-    db.execute(
-        "update listing_revisions set worldwide = (json_array_length(document, '$.countries') = 1 "
-        "and json_extract(document, '$.countries[0]') = 'XX')"
-    )
-    db["listings"].add_column("changed_seq", int, not_null_default=0)
-    db.execute(
-        "update listings set changed_seq = coalesce((select max(seq) from listing_revisions r "
-        "where r.listing_id = listings.id), 0)"
-    )
+    # Which database an export came from: a data folder's manifest is trusted only by it.
+    db["meta"].insert({"key": "database_id", "value": uuid.uuid4().hex})
+    # The revision seq at which a listing last moved between the country and worldwide groups
+    # (0: never): a listing cursor leaves out a listing that moved from before it to after it.
+    db["listings"].add_column("moved_seq", int, not_null_default=0)
     # The person behind each token, as the four-eyes rule compares them (api.identity).
     db["tokens"].add_column("person", str)
     for token_id, name in db.execute("select id, name from tokens").fetchall():
@@ -562,8 +563,8 @@ class _DatasetStore:
         each group. Keyset pagination on that pair means a page boundary survives changes
         to the dataset: nothing is skipped that was not changed. A listing that moved between
         the groups could come round again, so with ``since_seq`` (the latest revision when the
-        pagination began) a listing changed since then is left out if it was in another group
-        at any revision since: it may have been served already. Without ``visibility``, every
+        pagination began) a listing that moved since then from a position at or before the
+        cursor is left out: it may have been served already. Without ``visibility``, every
         listing that is not retired.
         """
         visible, visible_params = visibility.where() if visibility else ("status = 'active'", [])
@@ -593,13 +594,11 @@ class _DatasetStore:
         if after is not None:
             where.append("(worldwide, id) > (?, ?)")
             params.extend(after)
-        if since_seq is not None:
-            where.append(
-                "not (changed_seq > ? and exists (select 1 from listing_revisions v where v.listing_id = listings.id "
-                "and v.worldwide != listings.worldwide and v.seq >= coalesce((select max(w.seq) from listing_revisions w "
-                "where w.listing_id = listings.id and w.seq <= ?), 0)))"
-            )
-            params.extend([since_seq, since_seq])
+        if since_seq is not None and after is not None:
+            # Moved between the groups since the pagination began, from a position at or before
+            # the cursor: it may have been served already, so it is not served again.
+            where.append("not (moved_seq > ? and (1 - worldwide, id) <= (?, ?))")
+            params.extend([since_seq, *after])
         sql = f"{_LISTING_COLUMNS} where {' and '.join(where)} order by worldwide, id limit ?"
         params.append(limit)
         return [_listing_row(r) for r in self.conn.execute(sql, params)]
@@ -621,6 +620,7 @@ class _DatasetStore:
         topics: list[Topic],
         *,
         progress: Callable[[int], None] | None = None,
+        written_from: ExportManifest | None = None,
         force: bool = False,
     ) -> ImportSummary:
         """Make the stored dataset equal to ``listings`` and ``topics``, in one transaction.
@@ -629,9 +629,11 @@ class _DatasetStore:
         listings absent from the input are retired (kept, with their history). The dataset
         revision moves once if anything changed, and not at all otherwise.
 
-        Once curators work, the database is the source of truth: an approved change that is
-        newer than the last import or export, and that this import would undo (revert, retire
-        or revive), raises ``CurationWouldBeLost`` and nothing is written, unless ``force``.
+        Once curators work, the database is the source of truth. A listing whose current
+        revision is an approved change is protected: unless ``written_from`` (the manifest
+        ``actiondir export`` left beside the files) says its file was written from that very
+        revision of this database, an import that would revert, retire or revive it raises
+        ``CurationWouldBeLost`` and writes nothing, unless ``force``.
         """
         now = _now()
         created = updated = retired = unchanged = 0
@@ -644,7 +646,7 @@ class _DatasetStore:
             }
             documents = {listing.id: _encoder.encode(listing).decode() for listing in listings}
             if not force:
-                lost = self._unsynced_changes_undone(current, documents)
+                lost = self._curation_undone(current, documents, written_from)
                 if lost:
                     raise CurationWouldBeLost(lost)
             if topics_changed:
@@ -669,22 +671,22 @@ class _DatasetStore:
                 self._remove_topics_except([t.id for t in topics])
             if created or updated or retired or topics_changed:
                 self._bump_revision()
-            self.mark_synced(self.last_seq())
             revision = self.get_revision()
         return ImportSummary(created, updated, retired, unchanged, topics_changed, revision)
 
-    def _unsynced_changes_undone(
-        self, current: dict[str, tuple[str, int, str]], incoming: dict[str, str]
+    def _curation_undone(
+        self, current: dict[str, tuple[str, int, str]], incoming: dict[str, str], written_from: ExportManifest | None
     ) -> list[UnsyncedChange]:
-        """Approved changes newer than the last sync that importing ``incoming`` would undo."""
+        """Approved changes the files were not written from, which importing them would undo."""
+        based_on = written_from.listings if written_from and written_from.database == self.database_id() else {}
         rows = self.conn.execute(
             "select l.id, l.revision, r.action from listings l join listing_revisions r "
-            "on r.listing_id = l.id and r.revision = l.revision "
-            "where r.origin = 'curation' and l.changed_seq > ? order by l.id",
-            (self.synced_seq(),),
+            "on r.listing_id = l.id and r.revision = l.revision where r.origin = 'curation' order by l.id"
         ).fetchall()
         lost = []
         for listing_id, revision, action in rows:
+            if based_on.get(listing_id) == revision:
+                continue  # exported from this revision: the file's differences are newer edits
             document, _, status = current[listing_id]
             if status == "retired":
                 undone_by = "revive" if listing_id in incoming else None
@@ -700,16 +702,23 @@ class _DatasetStore:
         """The sequence number of the latest listing revision (0 when there is none)."""
         return int(self.conn.execute("select coalesce(max(seq), 0) from listing_revisions").fetchone()[0])
 
-    def synced_seq(self) -> int:
-        """Up to which revision the database and the data files were last in step."""
-        row = self.conn.execute("select value from meta where key = 'synced_seq'").fetchone()
-        return int(row[0]) if row else 0
+    def database_id(self) -> str:
+        """This database's identity (a random id made once), named in export manifests."""
+        return str(self.conn.execute("select value from meta where key = 'database_id'").fetchone()[0])
 
-    def mark_synced(self, seq: int) -> None:
-        """Record that the data files hold every revision up to ``seq`` (after an export)."""
-        self.conn.execute(
-            "update meta set value = max(cast(value as integer), ?) where key = 'synced_seq'", (seq,)
-        )
+    @contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        """Several reads that see one state of the database (a deferred read transaction)."""
+        self.conn.execute("begin")
+        try:
+            yield
+        finally:
+            self.conn.execute("commit")
+
+    def export_manifest(self) -> ExportManifest:
+        """What an export writes from: this database and every listing's current revision."""
+        revisions = dict(self.conn.execute("select id, revision from listings order by id").fetchall())
+        return ExportManifest(database=self.database_id(), listings=revisions)
 
     def _bump_revision(self) -> None:
         self.conn.execute("update meta set value = cast(value as integer) + 1 where key = 'revision'")
@@ -730,12 +739,14 @@ class _DatasetStore:
         self, listing: Listing, document: str, revision: int, action: str, now: dt.datetime, *, origin: str = "import"
     ) -> None:
         stamp = now.isoformat()
+        worldwide = int(listing.countries == [COUNTRY_WORLDWIDE])
+        before = self.conn.execute("select worldwide from listings where id = ?", (listing.id,)).fetchone()
         self.db["listings"].upsert(
             {
                 "id": listing.id,
                 "kind": listing.kind,
                 "status": "active",
-                "worldwide": int(listing.countries == [COUNTRY_WORLDWIDE]),
+                "worldwide": worldwide,
                 "revision": revision,
                 "updated_at": stamp,
                 "document": document,
@@ -743,7 +754,6 @@ class _DatasetStore:
                 if listing.petition and listing.petition.closes_at
                 else None,
                 "link_hold": 0,  # an accepted change is a reviewer's act: the hold is released
-                "changed_seq": 0,  # set by _add_revision below
             },
             pk="id",
         )
@@ -762,8 +772,9 @@ class _DatasetStore:
             "insert into listing_text (listing_id, lang, title, summary) values (?, ?, ?, ?)",
             [(listing.id, lang, fold(t.title), fold(t.summary)) for lang, t in listing.translations.items()],
         )
-        self._add_revision(listing.id, revision, action, document, stamp, origin=origin,
-                           worldwide=listing.countries == [COUNTRY_WORLDWIDE])
+        seq = self._add_revision(listing.id, revision, action, document, stamp, origin=origin)
+        if before is not None and before[0] != worldwide:
+            self.conn.execute("update listings set moved_seq = ? where id = ?", (seq, listing.id))
 
     def _retire_listing(
         self, listing_id: str, document: str, revision: int, now: dt.datetime, *, origin: str = "import"
@@ -776,20 +787,15 @@ class _DatasetStore:
         # A retired listing leaves every index: filters, search, and the taxonomy's references.
         for table in ("listing_text", "listing_countries", "listing_topics"):
             self.conn.execute(f"delete from {table} where listing_id = ?", (listing_id,))  # noqa: S608 - fixed names
-        worldwide = self.conn.execute(
-            "select worldwide from listings where id = ?", (listing_id,)
-        ).fetchone()[0]
-        self._add_revision(listing_id, revision, "retire", document, stamp, origin=origin, worldwide=bool(worldwide))
+        self._add_revision(listing_id, revision, "retire", document, stamp, origin=origin)
 
-    def _add_revision(
-        self, listing_id: str, revision: int, action: str, document: str, stamp: str, *, origin: str, worldwide: bool
-    ) -> None:
+    def _add_revision(self, listing_id: str, revision: int, action: str, document: str, stamp: str, *, origin: str) -> int:
         cursor = self.conn.execute(
-            "insert into listing_revisions (listing_id, revision, action, document, created_at, origin, worldwide) "
-            "values (?, ?, ?, ?, ?, ?, ?)",
-            (listing_id, revision, action, document, stamp, origin, int(worldwide)),
+            "insert into listing_revisions (listing_id, revision, action, document, created_at, origin) "
+            "values (?, ?, ?, ?, ?, ?)",
+            (listing_id, revision, action, document, stamp, origin),
         )
-        self.conn.execute("update listings set changed_seq = ? where id = ?", (cursor.lastrowid, listing_id))
+        return int(cursor.lastrowid)
 
 
 _LISTING_COLUMNS = (

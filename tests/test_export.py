@@ -19,6 +19,7 @@ from conftest import REPO, Deployment
 from factory import listing, write_listing
 
 from api.cli import cli
+from api.dataset import MANIFEST_NAME
 from api.routes.curation import create_token
 from api.store import Store
 
@@ -74,12 +75,20 @@ def test_import_export_import_export_gives_byte_identical_folders(tmp_path: Path
     export(second_out, second_db)
 
     first_files, second_files = tree(first_out), tree(second_out)
+    # The manifest names the database each export came from; everything else is identical.
+    first_manifest, second_manifest = first_files.pop(MANIFEST_NAME), second_files.pop(MANIFEST_NAME)
     assert first_files == second_files
     assert sorted(first_files) == sorted(["topics.toml", *(f"listings/{i}.toml" for i in seed_listings)])
+    for manifest, db in ((first_manifest, first_db), (second_manifest, second_db)):
+        parsed = msgspec.toml.decode(manifest)
+        store = Store(db)
+        assert parsed == {"database": store.database_id(), "listings": dict.fromkeys(seed_listings, 1)}
+        store.close()
+    assert first_manifest != second_manifest
     assert all(content.strip() for content in first_files.values())
     # Exporting again changes nothing, and importing the export into its own database is a no-op.
     assert export(first_out, first_db) == {"written": 0, "unchanged": len(seed_listings) + 1, "removed": 0}
-    assert tree(first_out) == first_files
+    assert tree(first_out) == {**first_files, MANIFEST_NAME: first_manifest}
     again = import_(first_out, first_db)
     assert again == {"revision": 1, "created": 0, "updated": 0, "retired": 0}
 
@@ -131,6 +140,7 @@ def test_approved_changes_are_written_back_and_a_retired_listing_loses_its_file(
     (deployment.data / "README.md").write_text("Curators: edit these files, or use the API.\n")
     export(deployment.data, deployment.db)  # canonical form first
     before = tree(deployment.data)
+    manifest_before = before.pop(MANIFEST_NAME)  # not a data file: export's summary leaves it out
 
     doc = current(client, "ru-evacuation")
     doc["translations"]["en"]["title"] = "Evacuation and a 24/7 hotline"
@@ -144,9 +154,12 @@ def test_approved_changes_are_written_back_and_a_retired_listing_loses_its_file(
     assert written["translations"]["en"]["title"] == "Evacuation and a 24/7 hotline"
     assert json.loads(msgspec.json.encode(written)) == current(client, "ru-evacuation")
     assert json.loads(msgspec.json.encode(msgspec.toml.decode(after["listings/kz-new-shelter.toml"]))) == new
-    changed = {"listings/ru-evacuation.toml", "listings/kz-new-shelter.toml"}
+    changed = {"listings/ru-evacuation.toml", "listings/kz-new-shelter.toml", MANIFEST_NAME}
     assert {k: v for k, v in after.items() if k not in changed} == {k: v for k, v in before.items() if k not in changed}
     assert after["listings/ru-evacuation.toml"] != before["listings/ru-evacuation.toml"]
+    manifest = msgspec.toml.decode(after[MANIFEST_NAME])
+    assert manifest["listings"]["ru-evacuation"] == 2 and manifest["listings"]["kz-new-shelter"] == 1
+    assert after[MANIFEST_NAME] != manifest_before
 
     approve({"action": "retire", "listing_id": "ug-shelter", "base_revision": 1})
     assert export(deployment.data, deployment.db)["removed"] == 1

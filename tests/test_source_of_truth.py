@@ -156,6 +156,64 @@ def test_an_approval_after_the_export_is_protected_again(deployment):
     assert "ru-evacuation (revision 3" in result.output
 
 
+def test_an_export_to_another_folder_vouches_only_for_that_folder(deployment, tmp_path):
+    retitle(deployment, "ru-evacuation", "Approved title")
+    elsewhere = tmp_path / "elsewhere"
+    assert run("export", "--data", str(elsewhere), "--db", str(deployment.db)).exit_code == 0
+
+    result = run("import", "--data", str(deployment.data), "--db", str(deployment.db))
+
+    assert result.exit_code == 1
+    assert "ru-evacuation (revision 2, approved update; the import would revert it)" in result.output
+    assert f"actiondir export --data {deployment.data} --db {deployment.db}" in result.output
+    assert current(deployment, "ru-evacuation")[1]["translations"]["en"]["title"] == "Approved title"
+    # The folder that was exported to imports cleanly: it holds the approval.
+    assert run("import", "--data", str(elsewhere), "--db", str(deployment.db)).exit_code == 0
+
+
+def test_an_old_copy_of_an_exported_folder_is_refused(deployment, tmp_path):
+    """Export, approve again, export again; then the files go back to the first export (a
+    checkout of an older commit): importing them would undo the second approval."""
+    retitle(deployment, "ru-evacuation", "First approved title")
+    assert run("export", "--data", str(deployment.data), "--db", str(deployment.db)).exit_code == 0
+    old_copy = tmp_path / "old-copy"
+    shutil.copytree(deployment.data, old_copy)
+    retitle(deployment, "ru-evacuation", "Second approved title")
+    assert run("export", "--data", str(deployment.data), "--db", str(deployment.db)).exit_code == 0
+
+    result = run("import", "--data", str(old_copy), "--db", str(deployment.db))
+
+    assert result.exit_code == 1
+    assert "ru-evacuation (revision 3, approved update; the import would revert it)" in result.output
+    assert current(deployment, "ru-evacuation")[1]["translations"]["en"]["title"] == "Second approved title"
+
+
+def test_a_manifest_from_another_database_is_not_trusted(deployment, tmp_path):
+    other = Deployment(data=tmp_path / "other-data", db=tmp_path / "other.db")
+    other.reimport(default_listings())
+    assert run("export", "--data", str(other.data), "--db", str(other.db)).exit_code == 0
+    retitle(deployment, "ru-evacuation", "Approved here")
+
+    result = run("import", "--data", str(other.data), "--db", str(deployment.db))
+
+    assert result.exit_code == 1
+    assert current(deployment, "ru-evacuation")[1]["translations"]["en"]["title"] == "Approved here"
+
+
+def test_a_damaged_manifest_is_ignored_with_a_warning(deployment):
+    retitle(deployment, "ru-evacuation", "Approved title")
+    assert run("export", "--data", str(deployment.data), "--db", str(deployment.db)).exit_code == 0
+    (deployment.data / "exported-from.toml").write_text("database = [[[\n", encoding="utf-8")
+    path = deployment.data / "listings" / "ru-evacuation.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("Approved title", "Edited"), encoding="utf-8")
+
+    result = run("import", "--data", str(deployment.data), "--db", str(deployment.db))
+
+    assert "warning:" in result.output and "exported-from.toml" in result.output
+    assert result.exit_code == 1  # without a usable manifest no file is trusted over the approval
+    assert current(deployment, "ru-evacuation")[1]["translations"]["en"]["title"] == "Approved title"
+
+
 def test_force_discards_but_history_keeps_the_approval(deployment):
     retitle(deployment, "ru-evacuation", "Approved title")
 
@@ -200,14 +258,11 @@ def test_a_database_from_before_provenance_protects_its_approvals(tmp_path, depl
     import sqlite3
 
     conn = sqlite3.connect(deployment.db)
-    conn.execute("update listing_revisions set origin = 'import'")  # as a version-4 database had it
-    conn.execute("update meta set value = '0' where key = 'synced_seq'")
-    conn.execute("alter table listing_revisions drop column origin")
-    conn.execute("alter table listing_revisions drop column worldwide")
+    conn.execute("alter table listing_revisions drop column origin")  # as a version-4 database had it
+    conn.execute("delete from meta where key = 'database_id'")
+    conn.execute("alter table listings drop column moved_seq")
     conn.execute("drop index idx_tokens_person")
     conn.execute("alter table tokens drop column person")
-    conn.execute("alter table listings drop column changed_seq")
-    conn.execute("delete from meta where key = 'synced_seq'")
     conn.execute("pragma user_version = 4")
     conn.commit()
     conn.close()
