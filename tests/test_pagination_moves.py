@@ -128,3 +128,16 @@ def test_no_listing_is_served_twice_under_any_single_move(deployment, client):
                 if cursor is not None:
                     served += rest(client, cursor)
                 assert len(served) == len(set(served)), (boundary, target["id"], countries, served)
+
+
+def test_a_worldwide_listing_that_becomes_a_country_listing_ahead_of_the_cursor_is_served(deployment, client):
+    """It was after the cursor before the move and after it still: never served, so not left out."""
+    deployment.reimport(docs())
+    first, cursor = page(client, None)
+    assert first == ["ru-a", "ru-b"]
+
+    deployment.reimport(moved(docs(), "ww-m", ["RU"]))
+    remaining = rest(client, cursor)
+
+    assert remaining == ["ru-c", "ww-m", "zz-ru", "ww-n"]
+
