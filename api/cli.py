@@ -229,7 +229,10 @@ def token_create(name: str, role: str, expires_in_days: int | None, db: Path | N
     try:
         secret, row = create_token(store, name=name, role=role, expires_in_days=expires_in_days, actor="cli")
     except CurationError as exc:
-        raise click.ClickException(f"invalid --name {name!r}: letters, digits, spaces and ._@- only, no leading or trailing space ({exc.detail})") from None
+        raise click.ClickException(
+            f"invalid --name {name!r}: {exc.detail.removeprefix('name: ')} "
+            "(a name is ASCII letters, digits, spaces and ._@-, without leading or trailing space)"
+        ) from None
     finally:
         store.close()
     expiry = row.expires_at.isoformat() if row.expires_at else "never"

@@ -1,26 +1,38 @@
-"""Who a person is, for the four-eyes rule: one key per person, whatever the spelling.
+"""Who a person is, for the four-eyes rule: one key per person, whatever the case or spacing.
 
-A token's *name* identifies a person. Two names that a reviewer would read as the same name
-must be the same person, or the four-eyes rule is dodged by minting a second token spelt
-differently: ``Ana``, ``ana``, ``ＡＮＡ`` (full-width), ``Ana`` with a Cyrillic ``А`` and
-``Ana`` in another Unicode normalization form all have one key. The key is never shown.
+A token's *name* identifies a person. Names that differ only in case, Unicode form (full-width
+letters, composed or decomposed accents) or white space are one person: ``Ana Souza``,
+``ANA SOUZA`` and ``Ana  Souza`` share a key, so a second token spelt differently does not
+make a second reviewer. Look-alike letters are *not* folded into the key — that would make
+different people one (``Neil`` and ``Nell`` look alike in capitals) — but a new token whose
+name looks like an existing person's while being spelt differently is refused when it is
+made (``look_alike_of``), so two people can never be told apart by one letter's shape.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
 from api.vetting.urls import skeleton
 
-__all__ = ["person_key"]
+__all__ = ["look_alike_of", "person_key"]
+
+
+def _normalized(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", name).split())
 
 
 def person_key(name: str) -> str:
-    """NFKC, white space collapsed, upper-cased, the UTS 39 skeleton, case-folded.
+    """NFKC, white space collapsed, case-folded: the same person however the name is cased."""
+    return _normalized(name).casefold()
 
-    Upper case first, so that both spellings meet in the case where letters look alike: a
-    capital ``I`` looks like ``l`` (``MIRA`` and ``Mira`` must be one person, and so must
-    ``IoIa`` and ``Lola``); the skeleton then folds look-alikes (``0``/``O``, Cyrillic ``А``).
-    """
-    normalized = " ".join(unicodedata.normalize("NFKC", name).split()).upper()
-    return skeleton(normalized).casefold()
+
+def look_alike_of(name: str, existing: Iterable[str]) -> str | None:
+    """An existing name that looks like ``name`` as written (UTS 39 skeleton) but belongs to a
+    different person; None when there is none."""
+    key, shape = person_key(name), skeleton(_normalized(name))
+    for other in existing:
+        if person_key(other) != key and skeleton(_normalized(other)) == shape:
+            return other
+    return None

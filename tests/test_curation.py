@@ -831,6 +831,33 @@ def test_four_eyes_a_name_spelt_differently_is_the_same_person(site: Site, spell
     assert site.current(doc["id"]) == doc
 
 
+def test_different_people_whose_names_look_alike_in_capitals_stay_two_people(site: Site) -> None:
+    """Neil and Nell are two reviewers: each may decide on the other's submission, and a
+    curator named Nell does not see Neil's."""
+    n = next(_serial)
+    doc = site.live(new_id())
+    neil = site.mint("reviewer", name=f"Neil {n}")
+    nell = site.mint("reviewer", name=f"Nell {n}")
+    response = site.submit(neil, update_body(retitled(doc, "Decided by Nell"), base_revision=1))
+    assert response.status_code == 201, response.text
+    assert site.http.get(f"/v1/submissions/{response.json()['id']}", headers=nell.auth).json()["mine"] is False
+    decided = site.decide(nell, response.json()["id"])
+    assert decided.status_code == 200, decided.text
+
+
+def test_a_token_name_that_only_looks_like_another_persons_is_refused(site: Site) -> None:
+    n = next(_serial)
+    site.mint("curator", name=f"Lola Vale{n}")
+    admin = site.mint("admin")
+    for spelling in (f"IoIa Vale{n}", f"L0la Vale{n}"):
+        response = site.http.post("/v1/tokens", json={"name": spelling, "role": "reviewer"}, headers=admin.auth)
+        body = problem(response, 400)
+        assert [e["field"] for e in body["errors"]] == ["name"]
+        assert f"Lola Vale{n}" in body["errors"][0]["detail"]
+    # The same name in other capitals is the same person, not a look-alike: allowed.
+    assert site.http.post("/v1/tokens", json={"name": f"LOLA VALE{n}", "role": "reviewer"}, headers=admin.auth).status_code == 201
+
+
 def test_a_curator_sees_the_submissions_of_every_spelling_of_their_name(site: Site) -> None:
     n = next(_serial)
     doc = site.live(new_id())

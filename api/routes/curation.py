@@ -16,6 +16,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody, Parameter
 
 from api import curation
+from api.identity import look_alike_of
 from api.auth import Identity, generate_token, hash_token, requires
 from api.models import (
     Decision,
@@ -323,7 +324,8 @@ def create_token(store: Store, *, name: str, role: str, expires_in_days: int | N
     """Mint a token (shared by the CLI and the API); only its hash is stored.
 
     The name is validated as the API validates it: it identifies a person for the four-eyes
-    rule, so "Ana" and "Ana " must not be two people.
+    rule (``api.identity``), so "Ana" and "ANA" are one person, and a name that merely looks
+    like another person's ("IoIa" for "Lola") is refused.
     """
     try:
         msgspec.convert({"name": name, "role": role}, TokenCreate)
@@ -332,6 +334,11 @@ def create_token(store: Store, *, name: str, role: str, expires_in_days: int | N
     token = generate_token()
     expires_at = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=expires_in_days) if expires_in_days else None
     with store.transaction():
+        twin = look_alike_of(name, {row.name for row in store.list_tokens()})
+        if twin is not None:
+            raise curation.SubmissionInvalid([FieldError(in_="body", field="name", detail=(
+                f"{name!r} looks like {twin!r}, a different person's name: use exactly the same name for "
+                "the same person, or a name that cannot be mistaken for it (e.g. add a surname)"))])
         token_id = store.add_token(name=name, role=role, token_hash=hash_token(token), expires_at=expires_at)
         store.add_audit(actor=actor, action="token.create", target=f"token:{token_id}",
                         details={"name": name, "role": role, "expires_at": expires_at.isoformat() if expires_at else None})
