@@ -13,6 +13,7 @@ transaction: a bad file imports nothing and leaves the database as it was.
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,9 +138,15 @@ def _decode(path: Path, kind: type) -> tuple[object | None, list[DataProblem]]:
     where = str(path)
     decode = msgspec.json.decode if path.suffix == ".json" else msgspec.toml.decode
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):  # could point anywhere the importer can read
+            return None, [DataProblem(where, "", "a symbolic link: data files must be regular files in the folder")]
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
+            return None, [DataProblem(where, "", "not a regular file")]
+        with path.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
             return None, [DataProblem(where, "", f"the file is larger than {MAX_FILE_BYTES // 1024} KiB; a listing is far smaller")]
-        raw = path.read_bytes()
         return decode(raw, type=kind), []
     except RecursionError:  # tomllib parses nested arrays and tables recursively
         return None, [DataProblem(where, "", "cannot parse the file: values are nested too deeply")]

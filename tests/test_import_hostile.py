@@ -41,3 +41,36 @@ def test_a_hostile_file_is_a_named_problem_and_nothing_is_imported(deployment, n
     assert "nothing was imported" in result.output
     with deployment.client() as http:
         assert http.get("/healthz").json()["revision"] == before
+
+
+def _import(deployment):
+    return CliRunner().invoke(cli, ["import", "--data", str(deployment.data), "--db", str(deployment.db)])
+
+
+def test_a_fifo_named_like_a_listing_is_refused_without_blocking(deployment):
+    import os  # noqa: PLC0415
+
+    path = deployment.data / "listings" / "pipe.toml"
+    os.mkfifo(path)
+    result = _import(deployment)  # opening a FIFO would block forever
+    assert result.exit_code == 1
+    assert f"error: {path}: (file): not a regular file" in result.output
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "/etc/hostname", "../../outside.toml"])
+def test_a_symlinked_listing_file_is_refused(deployment, tmp_path, target):
+    (tmp_path / "outside.toml").write_text('id = "outside"\n')
+    path = deployment.data / "listings" / "linked.toml"
+    path.symlink_to(target)
+    result = _import(deployment)
+    assert result.exit_code == 1
+    assert f"error: {path}: (file): a symbolic link" in result.output
+
+
+def test_a_symlinked_taxonomy_is_refused(deployment, tmp_path):
+    real = tmp_path / "topics-elsewhere.toml"
+    (deployment.data / "topics.toml").rename(real)
+    (deployment.data / "topics.toml").symlink_to(real)
+    result = _import(deployment)
+    assert result.exit_code == 1
+    assert "topics.toml: (file): a symbolic link" in result.output
