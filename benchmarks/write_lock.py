@@ -65,6 +65,28 @@ def time_requests(client: httpx.Client, method: str, path: str, count: int, **kw
     return times, statuses
 
 
+DURING = "GET during a write"
+
+
+def during_blocked_writes(port: int, count: int) -> tuple[list[float], set[int]]:
+    """Time a cached GET sent 50 ms after a POST (that waits for the lock, when one is held),
+    ``count`` times; each request on a new connection."""
+    times, statuses = [], set()
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(count):
+        writer = threading.Thread(
+            target=lambda: httpx.post(f"{base}/v1/listings/ru-ovd-info/reports", json={"reason": "other"}, timeout=60, trust_env=False)
+        )
+        writer.start()
+        time.sleep(0.05)
+        started = time.perf_counter()
+        response = httpx.get(f"{base}/v1/countries/RU/listings", params={"lang": "ru"}, timeout=60, trust_env=False)
+        times.append((time.perf_counter() - started) * 1000)
+        statuses.add(response.status_code)
+        writer.join()
+    return times, statuses
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=20, help="requests per kind and state (default 20)")
@@ -91,6 +113,7 @@ def main() -> None:
         ("POST report (write)", "POST", "/v1/listings/ru-ovd-info/reports", {"json": {"reason": "other"}}),
     ]
     results: dict[tuple[str, str], tuple[list[float], set[int]]] = {}
+    results[(DURING, "idle")] = during_blocked_writes(port, args.requests)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60, trust_env=False) as client:
             for label, method, path, kwargs in kinds:
@@ -113,6 +136,9 @@ def main() -> None:
             try:
                 for label, method, path, kwargs in kinds:
                     results[(label, "locked")] = time_requests(client, method, path, args.requests, **kwargs)
+                # A read that arrives while a write of the same process waits for the lock: on
+                # the event loop, the write would stall it; on the writer thread, it does not.
+                results[(DURING, "locked")] = during_blocked_writes(port, args.requests)
             finally:
                 release.set()
                 holder.join(10)
@@ -121,6 +147,7 @@ def main() -> None:
         server.wait(10)
         shutil.rmtree(work, ignore_errors=True)
 
+    kinds.append((DURING, "GET", "", {}))
     print(f"\nwrite lock held by another connection; ACTIONDIR_WRITE_WAIT_MS={args.write_wait_ms}; "
           f"{args.requests} sequential requests each; latency in ms\n")
     print(f"| {'request':<20} | {'idle p50':>8} | {'idle max':>8} | {'locked p50':>10} | {'locked max':>10} | {'p50 ratio':>9} | statuses (idle → locked) |")
