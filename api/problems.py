@@ -32,6 +32,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
+from api.openapi_spec import ecma_message
+
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
     "FieldError",
@@ -56,6 +58,11 @@ class FieldError(msgspec.Struct, kw_only=True, rename={"in_": "in"}):
     in_: Literal["query", "path", "header", "body", "cookie"]
     field: str
     detail: str
+
+    def __post_init__(self) -> None:
+        # Whoever made it (litestar, the importer's resolver, a token's name check), a quoted
+        # pattern reads as the spec writes it: ``$``, not Python's ``\Z``.
+        self.detail = ecma_message(self.detail)
 
 
 class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):  # type is required, so never omitted
