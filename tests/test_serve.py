@@ -204,3 +204,13 @@ def test_a_taken_port_is_named_as_given_and_as_resolved(deployment):
         result = CliRunner().invoke(cli, ["serve", "--db", str(deployment.db), "--host", "localhost", "--port", str(port)])
     assert result.exit_code == 1
     assert f"cannot listen on localhost:{port} ({address[4][0]})" in result.output, result.output
+
+
+@pytest.mark.parametrize(
+    "target", ["/v1/countries/RU%0A", "/v1/countries/XX?lang=en%0A", "/v1/nothing%0D%0Ahere?x=%00", "/v1/submissions/%D9%A1"]
+)
+def test_a_problem_names_the_request_as_granian_received_it(live, target):
+    """granian's raw_path (not the test client's): the instance is the target as sent."""
+    response = httpx.get(f"{live}{target}", timeout=30, trust_env=False)
+    assert response.status_code in (400, 404)
+    assert response.json()["instance"] == target
