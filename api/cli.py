@@ -191,7 +191,9 @@ def _listen_address(host: str, port: int) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, UnicodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise click.ClickException(f"cannot listen on {_host_port(host, port)}: {reason} (pass --host an IP address or a name this machine resolves)") from None
+        raise click.ClickException(
+            f"cannot listen on {_host_port(host, port)}: {reason} (pass --host an IP address or a name this machine resolves)"
+        ) from None
     failure: OSError | None = None
     for family, kind, proto, _, address in infos:
         numeric = str(address[0])
