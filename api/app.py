@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
+from pathlib import PurePath
 from typing import Literal, get_args, get_origin
 
 from litestar import Litestar, Request, Response
@@ -29,6 +32,7 @@ from litestar.openapi.spec import (
 )
 from litestar.params import CookieParameter, HeaderParameter
 from litestar.routes import HTTPRoute
+from litestar.types.internal_types import PathParameterDefinition
 
 from api import __version__
 from api.auth import Identity
@@ -200,6 +204,46 @@ _PREFLIGHT = (
 )
 
 
+#: How an integer path parameter is written: the spec's ``integer`` (minimum 1) in a URL. Python's
+#: ``int()``, which litestar parses ``{name:int}`` with, also reads " 1", "1\\n", "+1", "01",
+#: "1_0" (ten) and digits of every script ("١", "１").
+PLAIN_NUMBER = re.compile(r"[1-9][0-9]*")
+PLAIN_NUMBER_DETAIL = "must be a whole number in ASCII digits, without sign, spaces or leading zeros (e.g. 42)"
+
+
+@dataclass(frozen=True, slots=True)
+class _PathShape:
+    """A route's path, segment by segment: a literal, or ``None`` for a parameter."""
+
+    segments: tuple[str | None, ...]
+    integers: tuple[tuple[int, str], ...]
+    """(position, name) of each integer parameter."""
+
+    def fits(self, parts: list[str]) -> bool:
+        return all(segment is None or segment == part for segment, part in zip(self.segments, parts, strict=True))
+
+    @property
+    def precedence(self) -> tuple[bool, ...]:
+        """litestar's router takes a literal segment over a parameter, from the left."""
+        return tuple(segment is not None for segment in self.segments)
+
+
+def _path_shapes(app: Litestar) -> dict[int, list[_PathShape]]:
+    """The app's route shapes by number of segments, for the lengths where an integer parameter is."""
+    shapes: dict[int, list[_PathShape]] = defaultdict(list)
+    for route in app.routes:
+        components = route.path_components
+        params = [c for c in components if isinstance(c, PathParameterDefinition)]
+        if any(issubclass(p.type, PurePath) for p in params):  # {name:path} takes any number of segments
+            continue
+        segments = tuple(None if isinstance(c, PathParameterDefinition) else str(c) for c in components)
+        integers = tuple(
+            (i, c.name) for i, c in enumerate(components) if isinstance(c, PathParameterDefinition) and c.type is int
+        )
+        shapes[len(segments)].append(_PathShape(segments, integers))
+    return {n: found for n, found in shapes.items() if any(shape.integers for shape in found)}
+
+
 def _is_preflight(headers: list[tuple[bytes, bytes]]) -> bool:
     names = {name for name, _ in headers}
     return b"origin" in names and b"access-control-request-method" in names
@@ -216,11 +260,37 @@ class ActionDirectory(Litestar):
       ``X-Content-Type-Options: nosniff``;
     - OPTIONS (plain, or a CORS preflight) answers ``Allow`` with the path's real methods:
       litestar computes it once per path when the first handler registers, so a path with
-      GET and POST handlers would say only one of them.
+      GET and POST handlers would say only one of them;
+    - an integer path parameter is taken only as ``PLAIN_NUMBER``, before litestar's router
+      reads it with ``int()``; any other spelling is a 400 naming the parameter (litestar
+      would route " 1" and "١" to item 1, and answer 404 for "one").
     """
 
     allowed_methods: dict[str, bytes]
     """Route template (``/v1/listings/{listing_id}``) -> its Allow value, HEAD included."""
+    path_shapes: dict[int, list[_PathShape]]
+    """Routes with integer parameters, and their neighbours, by number of segments."""
+
+    def inexact_integers(self, path: str) -> list[FieldError]:
+        """An error for each integer parameter of the route ``path`` goes to that is not plain."""
+        parts = [part for part in path.split("/") if part]
+        fitting = [shape for shape in self.path_shapes.get(len(parts), ()) if shape.fits(parts)]
+        if not fitting:
+            return []
+        routed = max(fitting, key=lambda shape: shape.precedence)
+        return [
+            FieldError(in_="path", field=name, detail=PLAIN_NUMBER_DETAIL)
+            for position, name in routed.integers
+            if not PLAIN_NUMBER.fullmatch(parts[position])
+        ]
+
+    async def _refuse(self, scope, receive, send, errors: list[FieldError]) -> None:  # type: ignore[no-untyped-def]
+        """Answer a request the router must not see with the app's 400 problem."""
+        scope["app"] = scope["litestar_app"] = self
+        scope.setdefault("state", {})
+        request = self.request_class(scope, receive)
+        response = handle_http_exception(request, InvalidRequest(errors))
+        await response.to_asgi_response(app=None, request=request)(scope, receive, send)
 
     async def __call__(self, scope, receive, send) -> None:  # type: ignore[override]
         if scope["type"] != "http":
@@ -247,6 +317,12 @@ class ActionDirectory(Litestar):
 
         if method == "HEAD":
             scope = {**scope, "method": "GET"}
+        path = scope["path"]
+        if root_path := scope.get("root_path", ""):  # as litestar's router reads it
+            path = path.split(root_path, maxsplit=1)[-1]
+        if errors := self.inexact_integers(path):
+            await self._refuse(scope, receive, send_with_headers, errors)
+            return
         await super().__call__(scope, receive, send_with_headers)
 
 
@@ -389,6 +465,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     app.state.settings = settings
     app.state.cache = cache
     app.allowed_methods = _allowed_methods(app)
+    app.path_shapes = _path_shapes(app)
     customize_schema(app.openapi_schema)
     _document_body_problems(app.openapi_schema)
     return app

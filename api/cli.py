@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import re
@@ -134,6 +135,7 @@ def serve(host: str | None, port: int | None, db: Path | None, workers: int | No
     """
     from granian import Granian  # noqa: PLC0415
     from granian.constants import Interfaces  # noqa: PLC0415
+    from granian.http import HTTP1Settings, HTTP2Settings  # noqa: PLC0415
 
     from api.store import DatabaseNotReady, Store  # noqa: PLC0415
 
@@ -142,18 +144,27 @@ def serve(host: str | None, port: int | None, db: Path | None, workers: int | No
         Store(settings.db).close()  # fail here, clearly, rather than in every worker
     except DatabaseNotReady as exc:
         raise click.ClickException(str(exc)) from None
-    _refuse_taken_port(settings.host, settings.port)
+    address = _listen_address(settings.host, settings.port)
     # Workers are separate processes: they read their settings from the environment.
     os.environ["ACTIONDIR_DB"] = str(settings.db.resolve())
-    click.echo(f"Serving {settings.db} on http://{settings.host}:{settings.port}/v1/docs", err=True)
+    click.echo(f"Serving {settings.db} on http://{_host_port(address, settings.port)}/v1/docs", err=True)
     Granian(
         "api.asgi:app",
-        address=settings.host,
+        address=address,
         port=settings.port,
         interface=Interfaces.ASGI,
         workers=settings.workers,
         log_access=False,
+        http1_settings=HTTP1Settings(max_buffer_size=MAX_HEADER_BYTES),
+        http2_settings=HTTP2Settings(max_headers_size=MAX_HEADER_BYTES),
     ).serve()
+
+
+#: The most header bytes a request may send. granian's own bounds are 408 KiB (HTTP/1, its read
+#: buffer) and 16 MiB (HTTP/2); no client of this API needs more than a few KiB (nginx reads
+#: 8 KiB per header line by default), and every request's headers are held in memory.
+#: Past it granian answers 431 (HTTP/1) or resets the stream (HTTP/2) before the app sees it.
+MAX_HEADER_BYTES = 64 * 1024
 
 
 def _database_busy(db: Path, exc: sqlite3.OperationalError) -> str:
@@ -166,8 +177,16 @@ def _database_busy(db: Path, exc: sqlite3.OperationalError) -> str:
     return f"{db}: {exc}; nothing was changed"
 
 
-def _refuse_taken_port(host: str, port: int) -> None:
-    """Fail before serving when something already listens on host:port.
+def _host_port(host: str, port: int) -> str:
+    """``host:port`` as a URL writes it: an IPv6 address in brackets (``[::1]:8000``)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _listen_address(host: str, port: int) -> str:
+    """The numeric address to serve on: ``host`` resolved, and refused if something listens there.
+
+    granian takes an IP address only (a name such as ``localhost`` fails in every worker with a
+    traceback), so a name is resolved here, to the first of its addresses this machine can bind.
 
     granian binds with SO_REUSEPORT, so a second `actiondir serve` on the same port would
     start and silently take half the connections (possibly on another database). A bind
@@ -176,18 +195,30 @@ def _refuse_taken_port(host: str, port: int) -> None:
     """
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as exc:
-        raise click.ClickException(f"cannot bind to {host}:{port}: {exc.strerror}") from None
-    family, kind, proto, _, address = infos[0]
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as exc:
-            raise click.ClickException(
-                f"cannot listen on {host}:{port}: {exc.strerror}. Is another `actiondir serve` running? "
-                "Stop it, or pass --port with a free port."
-            ) from None
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise click.ClickException(
+            f"cannot listen on {_host_port(host, port)}: {reason} (pass --host an IP address or a name this machine resolves)"
+        ) from None
+    failure: OSError | None = None
+    for family, kind, proto, _, address in infos:
+        numeric = str(address[0])
+        where = _host_port(host, port) + ("" if numeric == host else f" ({numeric})")
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise click.ClickException(
+                        f"cannot listen on {where}: {exc.strerror}. Is another `actiondir serve` running? "
+                        "Stop it, or pass --port with a free port."
+                    ) from None
+                failure = failure or exc
+                continue
+            return numeric
+    reason = failure.strerror if failure is not None else "no address to bind"
+    raise click.ClickException(f"cannot listen on {_host_port(host, port)}: {reason}")
 
 
 def _open_store(db: Path | None, *, create: bool = False):

@@ -63,14 +63,18 @@ class DatasetInvalid(Exception):
 
 
 def split_validation_error(error: msgspec.ValidationError) -> tuple[str, str]:
-    """msgspec says ``Expected `int`, got `str` - at `$.a[0]```: return (``a[0]``, message)."""
+    """msgspec says ``Expected `int`, got `str` - at `$.a[0]```: return (``a[0]``, message).
+
+    A quoted pattern reads as the published spec writes it (``$``, not Python's ``\\Z``)."""
+    from api.openapi_spec import ecma_message  # noqa: PLC0415 - the spec's module loads litestar; only errors need it
+
     text = str(error)
     key_match = _AT_KEY.match(text)
     if key_match:  # a bad dict key, e.g. a translation keyed by "english"
-        return key_match["path"].lstrip("."), f"invalid key: {key_match['message']}"
+        return key_match["path"].lstrip("."), f"invalid key: {ecma_message(key_match['message'])}"
     match = _AT_PATH.match(text)
     assert match is not None
-    message, path = match["message"], (match["path"] or "").lstrip(".")
+    message, path = ecma_message(match["message"]), (match["path"] or "").lstrip(".")
     unknown = _UNKNOWN_FIELD.match(message)
     if unknown:
         path = f"{path}.{unknown['name']}" if path else unknown["name"]

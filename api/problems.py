@@ -24,6 +24,7 @@ import logging
 import re
 from http import HTTPStatus
 from typing import Any, Literal
+from urllib.parse import quote
 
 import msgspec
 from litestar import Request, Response
@@ -31,6 +32,8 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
+
+from api.openapi_spec import ecma_message
 
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
@@ -41,6 +44,7 @@ __all__ = [
     "handle_http_exception",
     "problem_response",
     "problem_responses",
+    "request_target",
 ]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -56,6 +60,11 @@ class FieldError(msgspec.Struct, kw_only=True, rename={"in_": "in"}):
     in_: Literal["query", "path", "header", "body", "cookie"]
     field: str
     detail: str
+
+    def __post_init__(self) -> None:
+        # Whoever made it (litestar, the importer's resolver, a token's name check), a quoted
+        # pattern reads as the spec writes it: ``$``, not Python's ``\Z``.
+        self.detail = ecma_message(self.detail)
 
 
 class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):  # type is required, so never omitted
@@ -85,10 +94,25 @@ class InvalidRequest(HTTPException):
 
 _problem_encoder = msgspec.json.Encoder()
 
+#: What a request target keeps as it is: printable ASCII but the space ("%" included, so what
+#: the client percent-encoded stays so). Anything else is percent-encoded.
+_AS_SENT = bytes(range(0x21, 0x7F)).decode()
+
+
+def request_target(request: Request, *, with_query: bool = True) -> str:
+    """The path (and query) as the client sent them, percent-encoded: never a decoded control
+    character (``/v1/countries/RU%0A``, not a line break), for problems and logs."""
+    scope = request.scope
+    raw = scope.get("raw_path")
+    # Some servers (and test clients) put the query in raw_path too; a raw path has no "?".
+    path = raw.split(b"?", 1)[0] if raw else scope["path"].encode()
+    query = scope.get("query_string") or b""
+    return quote(path + (b"?" + query if with_query and query else b""), safe=_AS_SENT)
+
 
 def problem_response(request: Request, problem: Problem, headers: dict[str, str] | None = None) -> Response:
     """Encode a problem (see the module docstring) as the response to ``request``."""
-    problem.instance = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    problem.instance = request_target(request)
     return Response(
         content=_problem_encoder.encode(problem),
         status_code=problem.status,
@@ -185,20 +209,22 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
         )
         return problem_response(request, problem)
     if status >= 500:
-        log.error("%s %s answered %s: %s", request.method, request.url.path, status, exc.detail, exc_info=exc)
+        log.error("%s %s answered %s: %s", request.method, request_target(request), status, exc.detail, exc_info=exc)
         return problem_response(
             request,
             Problem(type="about:blank", title=title, status=status, detail="the server failed to answer; the error was logged"),
         )
     detail = exc.detail if exc.detail and exc.detail != title else None
     if status == 404 and detail is None:
-        detail = f"nothing at {request.url.path}; see /v1/openapi.json for the API's paths"
+        detail = f"nothing at {request_target(request, with_query=False)}; see /v1/openapi.json for the API's paths"
     headers = dict(exc.headers or {})
     if status == 405:
         allowed = _with_head(next((headers.pop(k) for k in list(headers) if k.lower() == "allow"), ""))
         if allowed:
             headers["Allow"] = allowed
-        detail = detail or f"{request.method} is not allowed on {request.url.path}" + (f"; use {allowed}" if allowed else "")
+        detail = detail or f"{request.method} is not allowed on {request_target(request, with_query=False)}" + (
+            f"; use {allowed}" if allowed else ""
+        )
     if status == 413:
         limit = request.route_handler.resolve_request_max_body_size()
         size = f"{limit // 1024 // 1024} MiB" if limit and limit % (1024 * 1024) == 0 else f"{limit} bytes"
@@ -211,7 +237,7 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
 
 
 def handle_internal_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.exception("unhandled error on %s %s", request.method, request_target(request), exc_info=exc)
     problem = Problem(
         type="about:blank",
         title="Internal Server Error",

@@ -17,6 +17,7 @@ import random
 import re
 import string
 import tracemalloc
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -501,3 +502,41 @@ def test_random_accept_language_headers_stay_within_a_small_bound(fresh):
     added = _cache_size(fresh) - size
     assert added <= len(answers) * 1.2, (added, len(answers))
     assert len(answers) <= len(_known_primaries()) * 3
+
+
+# --- hostile URLs: a problem names the request as it was sent, never decoded --------------------------
+
+#: (method, target as sent, status): each target carries a percent-encoded character that must
+#: not come back decoded (a line break in a JSON string can split a log line or a header).
+HOSTILE_TARGETS = [
+    ("GET", "/v1/countries/RU%0A", 400),
+    ("GET", "/v1/countries/RU%0D%0AX-Injected:%201", 400),
+    ("GET", "/v1/listings/ru-evacuation%00", 400),
+    ("GET", "/v1/listings/%1B%5B31mred", 400),
+    ("GET", "/v1/listings/ru%C2%85evacuation", 400),
+    ("GET", "/v1/listings/ru%E2%80%A8evacuation", 400),
+    ("GET", "/v1/submissions/1%0A", 400),
+    ("GET", "/v1/countries/XX?lang=en%0A", 400),
+    ("GET", "/v1/countries?lang=%0D%0A&limit=1", 400),
+    ("GET", "/v1/nothing%0Ahere", 404),
+    ("GET", "/v1/%E2%80%AEtxt.exe", 404),
+    ("DELETE", "/v1/listings/ru-evacuation%0A", 405),
+    ("POST", "/v1/listings/ru%20evacuation%0A/reports", 400),
+]
+
+
+@pytest.mark.parametrize(("method", "target", "status"), HOSTILE_TARGETS)
+def test_a_problem_names_the_request_percent_encoded_as_sent(site, method, target, status):
+    response = site.client.request(method, target, headers={"Content-Type": "application/json"}, content=b"{}")
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    problem = response.json()
+    assert problem["instance"] == target
+    for text in (problem["instance"], problem.get("detail") or "", *(e["detail"] for e in problem.get("errors", []))):
+        assert not any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in text), text
+
+
+def test_a_problem_names_a_plain_request_as_it_is(site):
+    response = site.client.get("/v1/countries/ru", params={"lang": "pt-BR"})
+    assert response.status_code == 400
+    assert response.json()["instance"] == "/v1/countries/ru?lang=pt-BR"

@@ -25,7 +25,7 @@ from typing import Annotated, Any, get_origin
 import msgspec
 import pytest
 from click.testing import CliRunner
-from factory import listing, write_listing
+from factory import TOPICS, default_listings, listing, write_dataset, write_listing
 from hypothesis import HealthCheck, find, settings
 from hypothesis import strategies as st
 from litestar import Litestar
@@ -38,7 +38,7 @@ from api.catalog import LISTING_CURSOR_PATTERN, CursorInvalid, decode_cursor
 from api.cli import cli
 from api.dataset import DatasetInvalid, load_directory
 from api.i18n import canonical_tag
-from api.openapi_spec import ecma_pattern, render_spec
+from api.openapi_spec import ecma_message, ecma_pattern, render_spec
 from api.routes.curation import create_token
 from api.store import Store
 from api.vetting import check_url
@@ -308,6 +308,106 @@ def test_a_trailing_newline_in_a_route_parameter_is_a_400_naming_it(admin_app, p
         assert refused.status_code == 400, (sample, refused.status_code, refused.text)
         assert refused.headers["content-type"].startswith("application/problem+json")
         assert _errors_naming(refused, param), refused.text
+
+
+_QUOTED_REGEX = re.compile(r"matching regex '(?P<pattern>[^']*)'")
+
+
+def _quoted_patterns(problem: dict[str, Any]) -> list[str]:
+    """Every regex a problem quotes, in its detail and in each error."""
+    texts = [problem.get("detail") or ""] + [e["detail"] for e in problem.get("errors", [])]
+    return [m["pattern"] for text in texts for m in _QUOTED_REGEX.finditer(text)]
+
+
+@pytest.mark.parametrize("param", [pytest.param(p, id=p.id) for p in ROUTE_PARAMS if p.where != "header"])
+def test_a_route_parameter_problem_quotes_its_pattern_as_the_spec_does(admin_app, param: RouteParam) -> None:
+    """The spec shows ECMA-262 patterns (``$``); a problem quoting Python's ``\\Z`` would send a
+    client looking for a pattern the spec does not have."""
+    client, token = admin_app
+    refused = _send(client, token, param, _samples(param.use)[0] + "\n")
+    quoted = _quoted_patterns(refused.json())
+    assert set(quoted) == {ecma_pattern(param.use.pattern)}, refused.text
+    assert "\\Z" not in refused.text
+
+
+def _submission(doc: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"action": "create", "listing": doc, "note": "A new listing.", "sources": ["https://new-one.example.org/about"], **extra}
+
+
+#: Body fields with a pattern, each given a value the pattern refuses: (path, body, field named).
+BODY_PATTERN_CASES = [
+    ("/v1/submissions", _submission(listing("New-One")), "listing.id"),
+    ("/v1/submissions", _submission(listing("new-one", countries=["ru"])), "listing.countries[0]"),
+    ("/v1/submissions", _submission(listing("new-one", languages=["english"])), "listing.languages[0]"),
+    ("/v1/submissions", _submission(listing("new-one", topics=["LGBT"])), "listing.topics[0]"),
+    ("/v1/submissions", _submission(listing("new-one", kind="donation", donation={"currency": "eur"})), "listing.donation.currency"),
+    ("/v1/submissions", _submission(listing("new-one", url="http://new-one.example.org/")), "listing.url"),
+    ("/v1/submissions", {"action": "retire", "listing_id": "UG-Shelter", "base_revision": 1, "note": "Closed",
+                         "sources": ["https://sources.example.org/check"]}, "listing_id"),
+    ("/v1/tokens", {"name": " Ana", "role": "curator"}, "name"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "field_name"), [pytest.param(*c, id=c[2]) for c in BODY_PATTERN_CASES])
+def test_a_body_field_problem_quotes_its_pattern_as_the_spec_does(admin_app, path: str, body: dict, field_name: str) -> None:
+    client, token = admin_app
+    response = client.post(path, content=msgspec.json.encode(body),
+                           headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    problem = response.json()
+    assert [e["field"] for e in problem["errors"]] == [field_name], response.text
+    spec_patterns = set(_spec_patterns(json.loads(render_spec())))
+    quoted = _quoted_patterns(problem)
+    assert quoted and set(quoted) <= spec_patterns, (quoted, response.text)
+    assert "\\Z" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("changes", "field_name", "pattern"),
+    [
+        ({"countries": ["ru"]}, "countries[0]", r"^[A-Z]{2}$"),
+        ({"id": "Bad-One"}, "id", r"^[a-z0-9]+(?:-[a-z0-9]+)*$"),
+        ({"languages": ["english"]}, "languages[0]", "^[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?$"),
+        ({"kind": "donation", "donation": {"currency": "eur"}}, "donation.currency", r"^[A-Z]{3}$"),
+    ],
+)
+def test_an_import_problem_quotes_the_pattern_as_the_spec_does(deployment, changes, field_name: str, pattern: str) -> None:
+    write_listing(deployment.data, listing("bad-one", **changes), name="bad-one")
+    result = CliRunner().invoke(cli, ["import", "--quiet", "--data", str(deployment.data), "--db", str(deployment.db)])
+    assert result.exit_code == 1, result.output
+    [line] = [line for line in result.output.splitlines() if "bad-one" in line and "regex" in line]
+    assert f": {field_name}" in line, line
+    assert f"matching regex '{pattern}" in line, line
+    assert "\\Z" not in result.output
+
+
+def test_an_import_problem_in_a_dict_key_quotes_the_pattern_as_the_spec_does(deployment) -> None:
+    topics = [dict(t) for t in TOPICS]
+    topics[1] = {"id": "refugees", "labels": {"english": "Refugees"}}
+    write_dataset(deployment.data, default_listings(), topics)
+    result = CliRunner().invoke(cli, ["import", "--quiet", "--data", str(deployment.data), "--db", str(deployment.db)])
+    assert result.exit_code == 1, result.output
+    assert "topic[1].labels: invalid key: Expected `str` matching regex '^[a-z]{2,3}" in result.output, result.output
+    assert "\\Z" not in result.output
+
+
+@pytest.mark.parametrize(
+    "pattern", sorted({u.pattern for u in MSGSPEC_PATTERNS} | {p.use.pattern for p in ROUTE_PARAMS})
+)
+def test_every_pattern_of_the_code_is_quoted_as_the_spec_states_it_however_often_rewritten(pattern: str) -> None:
+    """A listing's errors pass the rewrite twice (the importer's resolver, then the problem)."""
+    with pytest.raises(msgspec.ValidationError) as raised:
+        msgspec.convert("\n", Annotated[str, Meta(pattern=pattern)])
+    once = ecma_message(str(raised.value))
+    assert f"matching regex '{ecma_pattern(pattern)}'" in once
+    assert ecma_message(once) == once
+
+
+def test_the_cli_token_name_message_quotes_the_pattern_as_the_spec_does(deployment) -> None:
+    result = CliRunner().invoke(cli, ["token", "create", "--name", " Ana", "--role", "curator", "--db", str(deployment.db)])
+    assert result.exit_code != 0, result.output
+    assert "matching regex '^[A-Za-z0-9](?:[A-Za-z0-9 ._@-]*[A-Za-z0-9._@-])?$'" in result.output, result.output
+    assert "\\Z" not in result.output
 
 
 # --- the published spec: ECMA-262 patterns, byte-for-byte what it was ----------------------------

@@ -233,7 +233,9 @@ async def add_report(
     listing_id: Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z", max_length=80)],
     data: JSONBody[ReportCreate],
 ) -> Response[ReportReceipt]:
-    details = data.details.strip() if data.details else None  # forms and curl add a final newline
+    # Clients often add a final newline (and stray spaces); str.strip() would also drop control
+    # characters Python counts as white space (tab, CR, FS-US, NEL), which are refused instead.
+    details = data.details.strip(" \n") if data.details else None
     if details:
         problems = check_text("details", details)
         if problems:
