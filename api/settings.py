@@ -31,8 +31,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "write_wait_ms",
         2000,
-        "Milliseconds a write waits for another process's write lock before giving up "
-        "(the API answers 503 with Retry-After; the CLI says to try again).",
+        "Milliseconds a write may wait, from when it arrives (queue included), for another "
+        "process's write lock before giving up (the API answers 503 with Retry-After; the CLI "
+        "says to try again).",
     ),
     Setting("response_cache_size", 4096, "Pre-encoded response bodies kept per process (LRU)."),
     Setting("reports_per_minute", 5, "Public reports accepted per client address per minute (per process)."),

@@ -16,6 +16,7 @@ import schemathesis
 from conftest import schema_for_python
 from factory import default_listings, write_dataset
 from hypothesis import HealthCheck, settings
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
@@ -27,6 +28,19 @@ from api.store import Store
 TOKENS: dict[str, str] = {}
 
 
+def _tampers_with_authorization(case) -> bool:
+    """A negative case about the headers or the security scheme (e.g. "missing Authorization")."""
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_negative:
+        return False
+    header = meta.components.get(ParameterLocation.HEADER)
+    if header is not None and header.mode.is_negative:
+        return True
+    data = getattr(meta.phase, "data", None)
+    said = " ".join(str(getattr(data, name, "") or "") for name in ("description", "parameter", "location")).lower()
+    return "auth" in said or "secur" in said
+
+
 def _headers_for(case) -> dict[str, str]:
     """Each operation with the token of the role it is for, so the happy paths run too.
 
@@ -35,6 +49,8 @@ def _headers_for(case) -> dict[str, str]:
     """
     if any(name.lower() == "authorization" for name in (case.headers or {})):
         return {}  # schemathesis is testing authentication itself (e.g. a malformed token)
+    if _tampers_with_authorization(case):
+        return {}  # a negative case that dropped Authorization on purpose: never put it back
     path, method = case.operation.path, case.method.upper()
     if path.startswith("/v1/tokens"):
         role = "admin"

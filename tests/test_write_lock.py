@@ -10,6 +10,8 @@ together answer about one write wait after they were sent, not one wait per writ
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sqlite3
 import subprocess
 import threading
@@ -140,13 +142,19 @@ def test_authenticated_reads_never_fail_on_the_last_use_stamp(server):
 def test_a_second_serve_on_a_taken_port_refuses_to_start(server, deployment):
     base, _, _ = server
     port = int(base.rsplit(":", 1)[1])
-    result = subprocess.run(
+    second = subprocess.Popen(
         [str(ACTIONDIR), "serve", "--db", str(deployment.db), "--host", "127.0.0.1", "--port", str(port)],
-        capture_output=True, text=True, timeout=60, cwd=REPO,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, start_new_session=True,
     )
-    assert result.returncode != 0
-    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
-    assert "--port" in result.stderr
+    try:
+        _, stderr = second.communicate(timeout=60)
+    finally:  # a second server that did start must not outlive the test
+        if second.poll() is None:
+            os.killpg(second.pid, signal.SIGKILL)
+            second.wait(10)
+    assert second.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in stderr
+    assert "--port" in stderr
 
 
 def test_serve_refuses_a_port_any_other_program_listens_on(deployment):
