@@ -788,16 +788,6 @@ def test_cli_has_no_switch_for_loopback():
     assert "ACTIONDIR_LINKCHECK" not in source
 
 
-def test_the_marked_fallback_policy_is_https_only():
-    """Used only while api/vetting/urls.py is absent; same call and result shape."""
-    from api.vetting.links import _fallback_check_url  # noqa: PLC0415
-
-    assert _fallback_check_url("url", "https://www.example.org/") == []
-    assert _fallback_check_url("url", "http://www.example.org/")[0][1].startswith("[https]")
-    assert _fallback_check_url("url", "https://www.example.org:8443/")[0][1].startswith("[port]")
-    assert _fallback_check_url("url", "http://127.0.0.1:8080/", allow_ports={8080}, allow_loopback=True) == []
-
-
 def test_cli_shows_a_redirect_to_javascript_as_broken_for_review(deployment, serve, tls_files):
     server = serve({"/js": redirect("javascript:alert(1)")}, tls=tls_files[0])
     _point_listing_at(deployment.db, "ru-evacuation", server.url("/js"))

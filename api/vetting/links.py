@@ -7,8 +7,7 @@ service (the cloud metadata endpoint, a database on the private network, the API
 How a URL is checked
 --------------------
 
-1. The URL passes the URL policy (``api.vetting.urls.check_url``; see ``_url_policy`` for the
-   marked fallback used while that module is absent).
+1. The URL passes the URL policy (``api.vetting.urls.check_url``).
 2. Its host is resolved with ``loop.getaddrinfo`` and refused if ANY address is not public: in
    one of the IANA special-purpose ranges pinned in ``DENIED_NETWORKS`` (private, loopback,
    link-local, documentation, protocol assignments, deprecated site-local…), outside IPv6
@@ -104,6 +103,7 @@ import httpx
 import tldextract
 
 from api import __version__
+from api.vetting.urls import check_url
 
 __all__ = [
     "DENIED_NETWORKS",
@@ -133,58 +133,7 @@ _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_ps
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
-# --- The URL policy (another module) and its marked fallback -------------------------------------
-
-def _fallback_check_url(
-    field: str,
-    url: str,
-    *,
-    known_domains: Iterable[str] = (),
-    allow_ports: Iterable[int] = (),
-    allow_loopback: bool = False,
-) -> list[tuple[str, str]]:
-    """FALLBACK, used only while ``api/vetting/urls.py`` does not exist: https only, no user
-    name or password, default port. Not the real policy; same signature and result shape."""
-    del known_domains  # the fallback has no lookalike rules
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        return [(field, f"[syntax] not a valid URL: {exc}")]
-    host = parsed.host.lower()
-    loopback = allow_loopback and _is_loopback_host(host)
-    problems: list[tuple[str, str]] = []
-    if parsed.scheme != "https" and not (loopback and parsed.scheme == "http"):
-        problems.append((field, f"[https] URL must use https, not {parsed.scheme or 'no scheme'}"))
-    if parsed.userinfo:
-        problems.append((field, "[credentials] URL must not carry a user name or password"))
-    if parsed.port is not None and parsed.port not in set(allow_ports) and not loopback:
-        problems.append((field, f"[port] port {parsed.port} is not allowed"))
-    if not host:
-        problems.append((field, "[host] URL must name a host"))
-    return problems
-
-
-def _url_policy() -> Callable[..., list[tuple[str, str]]]:
-    """``api.vetting.urls.check_url`` when that module exists, else the marked fallback."""
-    try:
-        from api.vetting.urls import check_url  # noqa: PLC0415 - written separately; may be absent
-    except ModuleNotFoundError as exc:
-        if exc.name not in {"api.vetting.urls"}:
-            raise
-        return _fallback_check_url
-    return check_url
-
-
 # --- Addresses and domains ---------------------------------------------------------------------
-
-def _is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
 
 def _networks(*pairs: tuple[str, str]) -> tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...]:
     return tuple((ipaddress.ip_network(net), reason) for net, reason in pairs)
@@ -507,7 +456,6 @@ class LinkChecker:
         self.user_agent = user_agent
         self._allow_loopback = allow_loopback_for_tests
         self._resolver = resolver or _system_resolver
-        self._policy = _url_policy()
         self._backend = _PinnedBackend()
         self._timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=None)
         self._verify = verify
@@ -520,10 +468,6 @@ class LinkChecker:
     def connections(self) -> list[tuple[str, int, str]]:
         """Every TCP connection attempted so far: (host, port, address)."""
         return self._backend.connections
-
-    @property
-    def uses_fallback_policy(self) -> bool:
-        return self._policy is _fallback_check_url
 
     async def __aenter__(self) -> LinkChecker:
         limits = httpx.Limits(max_connections=self.concurrency * 2, max_keepalive_connections=self.concurrency)
@@ -666,7 +610,7 @@ class LinkChecker:
                 parsed = None
             if parsed is not None and parsed.port is not None:  # local test servers use any port
                 allow_ports = frozenset({443, parsed.port})
-        problems = self._policy(
+        problems = check_url(
             "url", url, known_domains=frozenset(known_domains), allow_ports=allow_ports, allow_loopback=self._allow_loopback
         )
         return [message for _field, message in problems]
