@@ -36,9 +36,10 @@ from api.vetting.links import (
     USER_AGENT,
     LinkChecker,
     LinkResult,
+    _site,
     refused_address,
-    registrable_domain,
 )
+from api.vetting.urls import registrable_domain
 
 # A throw-away CA and a certificate it signed for 127.0.0.1, localhost, site-a.test,
 # *.site-a.test and site-b.test; valid 2000-2126. Test material only: it protects nothing.
@@ -640,13 +641,33 @@ def test_loopback_allowance_lets_only_loopback_through():
         ("EXAMPLE.org.", "example.org"),
         ("a.b.example.co.uk", "example.co.uk"),
         ("foo.github.io", "foo.github.io"),
-        ("metadata.site-a.test", "site-a.test"),
-        ("127.0.0.1", "127.0.0.1"),
-        ("localhost", "localhost"),
+        ("www.bücher.de", "xn--bcher-kva.de"),
     ],
 )
-def test_registrable_domain(host, domain):
+def test_the_same_site_rule_uses_the_policys_registrable_domain(host, domain):
+    """One public-suffix lookup for the project: the checker's notion of a site is the URL
+    policy's registrable domain wherever the host has one."""
     assert registrable_domain(host) == domain
+    assert _site(host) == domain
+
+
+@pytest.mark.parametrize(
+    ("host", "site"),
+    [
+        ("metadata.site-a.test", "site-a.test"),
+        ("site-a.test", "site-a.test"),
+        ("127.0.0.1", "127.0.0.1"),
+        ("::1", "::1"),
+        ("0:0::1", "::1"),
+        ("localhost", "localhost"),
+        ("LocalHost.", "localhost"),
+    ],
+)
+def test_hosts_without_a_registrable_domain_are_their_own_site(host, site):
+    """Only test servers get such hosts past the policy; the checker still needs a site for
+    them: an IP address is itself, a name under no listed suffix its last two labels."""
+    assert registrable_domain(host) is None
+    assert _site(host) == site
 
 
 # --- Store ---------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from api.vetting.urls import (
     check_host,
     check_url,
     normalize_url,
+    registrable_domain,
     registrable_domain_of,
     skeleton,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "check_url",
     "contact_domain",
     "normalize_url",
+    "registrable_domain",
     "registrable_domain_of",
     "skeleton",
 ]

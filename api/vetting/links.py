@@ -100,10 +100,9 @@ from typing import Literal
 
 import httpcore
 import httpx
-import tldextract
 
 from api import __version__
-from api.vetting.urls import check_url
+from api.vetting.urls import check_url, registrable_domain
 
 __all__ = [
     "DENIED_NETWORKS",
@@ -112,7 +111,6 @@ __all__ = [
     "PROJECT_DESCRIPTION",
     "USER_AGENT",
     "refused_address",
-    "registrable_domain",
 ]
 
 Status = Literal["ok", "redirected", "broken", "unreachable"]
@@ -128,8 +126,6 @@ TRANSIENT_CODES = frozenset({429, 500, 502, 503, 504})
 #: HEAD answers that are confirmed with a GET (servers often mishandle HEAD).
 _HEAD_DOUBTFUL = frozenset(range(400, 500)) - {429} | {501}
 
-# The public suffix list as shipped with tldextract: never fetched over the network.
-_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
@@ -232,21 +228,22 @@ def _refused(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: 
     return None
 
 
-def registrable_domain(host: str) -> str:
-    """The part of ``host`` one owner controls (``www.example.org`` -> ``example.org``), from the
-    public suffix list including its private section (``foo.github.io`` stays whole). IP
-    addresses and names without a public suffix are their own domain."""
+def _site(host: str) -> str:
+    """The site ``host`` belongs to, for the same-site redirect rule: its registrable domain
+    (``api.vetting.urls.registrable_domain``: ``www.example.org`` and ``a.example.org`` are one
+    site, ``foo.github.io`` and ``bar.github.io`` are not).
+
+    Hosts without one pass the URL policy only in tests (loopback and ``.test`` names, IP
+    literals): an IP address is its own site, and a name under no listed suffix takes its last
+    two labels, as the list's default rule "*" would."""
+    domain = registrable_domain(host)
+    if domain is not None:
+        return domain
     host = host.lower().rstrip(".")
     try:
         return ipaddress.ip_address(host.strip("[]")).compressed
     except ValueError:
-        pass
-    found = _EXTRACT(host).top_domain_under_public_suffix
-    if found:
-        return found
-    # No listed suffix (``.test``, ``.internal``): the list's default rule "*" makes the last
-    # label the suffix, so the last two labels are the registrable domain.
-    return ".".join(host.split(".")[-2:])
+        return ".".join(host.split(".")[-2:])
 
 
 async def _system_resolver(host: str, port: int) -> list[str]:
@@ -521,7 +518,7 @@ class LinkChecker:
             start = httpx.URL(url)
         except httpx.InvalidURL as exc:
             return self._result(url, "broken", None, url, detail=f"[syntax] not a valid URL: {exc}")
-        origin = registrable_domain(start.host)
+        origin = _site(start.host)
         try:
             await self._vet(url)
         except _Refused as refusal:
@@ -570,7 +567,7 @@ class LinkChecker:
                         url, "redirected", code, target, needs_review=True,
                         detail="redirect refused by the URL policy: " + "; ".join(problems), hops=hops,
                     )
-                target_domain = registrable_domain(httpx.URL(target).host)
+                target_domain = _site(httpx.URL(target).host)
                 if target_domain != origin:
                     return self._result(
                         url, "redirected", code, target, needs_review=True,

@@ -76,6 +76,7 @@ __all__ = [
     "check_host",
     "check_url",
     "normalize_url",
+    "registrable_domain",
     "registrable_domain_of",
     "skeleton",
 ]
@@ -373,13 +374,24 @@ def registrable_domain_of(url: str) -> str | None:
         return None
     if not host:
         return None
-    return _registrable(host.rstrip("."))
+    return registrable_domain(host)
+
+
+def registrable_domain(host: str) -> str | None:
+    """The registrable domain (punycode, lower case) of a host name, or None.
+
+    The one public-suffix lookup of the project (the link checker's same-site rule uses it
+    too): ``WWW.Example.org.`` -> ``example.org``, ``foo.github.io`` stays whole. None for an
+    IP address, a name under no listed suffix (``site-a.test``, ``localhost``), a public suffix
+    itself, or a name that is not a valid IDNA host.
+    """
+    return _registrable(host.lower().rstrip("."))
 
 
 @functools.lru_cache(maxsize=8192)
 def _registrable(host: str) -> str | None:
     try:
-        ascii_host = _host_to_ascii(host.lower())
+        ascii_host = _host_to_ascii(host)
     except _Refused:
         return None
     return _EXTRACT(ascii_host).top_domain_under_public_suffix or None
@@ -390,7 +402,7 @@ def _skeleton_index(known: frozenset[str]) -> dict[str, frozenset[str]]:
     """Known registrable domains (ASCII) grouped by the skeleton of their Unicode form."""
     index: dict[str, set[str]] = {}
     for domain in known:
-        ascii_domain = _registrable(domain.strip().rstrip(".").lower()) or domain.lower()
+        ascii_domain = registrable_domain(domain.strip()) or domain.lower()
         try:
             unicode = ".".join(_label_to_unicode(label) for label in ascii_domain.split("."))
         except (ValueError, UnicodeError):
