@@ -30,6 +30,7 @@ from click.testing import CliRunner
 
 from api import __version__
 from api.cli import LINK_CHECKER_TEST_OPTIONS, cli
+from api.clock import FixedClock
 from api.store import MIGRATIONS, Store
 from api.vetting.links import (
     DENIED_NETWORKS,
@@ -355,6 +356,15 @@ def test_more_than_five_redirects_is_broken(serve):
     result, _ = check(server.url("/hop0"))
     assert result.status == "broken" and "too many redirects (more than 5)" in result.detail
     assert [r.path for r in server.seen()] == [f"/hop{i}" for i in range(6)]  # the start and 5 hops
+
+
+def test_checked_at_comes_from_the_clock_it_is_given(serve):
+    """The checker stamps results with the clock it is handed (the app's), not its own."""
+    server = serve({"/": status(200)})
+    clock = FixedClock(dt.datetime(2031, 5, 6, 7, 8, 9, 123456, tzinfo=dt.UTC))
+    result, _ = check(server.url("/"), clock=clock)
+    assert result.status == "ok"
+    assert result.checked_at == dt.datetime(2031, 5, 6, 7, 8, 9, tzinfo=dt.UTC)
 
 
 def test_a_redirect_to_another_site_is_recorded_not_followed(serve):

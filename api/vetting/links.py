@@ -102,6 +102,7 @@ import httpcore
 import httpx
 
 from api import __version__
+from api.clock import Clock, SystemClock
 from api.vetting.urls import check_url, registrable_domain
 
 __all__ = [
@@ -371,17 +372,13 @@ class _HostGate:
     not_before: float = 0.0
 
 
-class _Refused(Exception):
+class _HopRefused(Exception):
     """The checker will not send anything to this URL; ``review`` when a person should look."""
 
     def __init__(self, detail: str, *, review: bool = True) -> None:
         super().__init__(detail)
         self.detail = detail
         self.review = review
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -418,7 +415,8 @@ class LinkChecker:
     Every argument has a production default; tests shorten the delays and timeouts.
     ``allow_loopback_for_tests`` must never be set outside tests (see the module docstring).
     ``resolver`` replaces ``loop.getaddrinfo`` (tests map made-up names to addresses with it);
-    whatever it returns is vetted exactly like the system resolver's answer.
+    whatever it returns is vetted exactly like the system resolver's answer. ``clock`` stamps
+    ``checked_at`` (the app's clock, so a run and the ``--stale-days`` cut-off agree).
     """
 
     def __init__(
@@ -438,6 +436,7 @@ class LinkChecker:
         verify: ssl.SSLContext | bool = True,
         resolver: Resolver | None = None,
         allow_loopback_for_tests: bool = False,
+        clock: Clock | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -453,6 +452,7 @@ class LinkChecker:
         self.user_agent = user_agent
         self._allow_loopback = allow_loopback_for_tests
         self._resolver = resolver or _system_resolver
+        self._clock = clock or SystemClock()
         self._backend = _PinnedBackend()
         self._timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=None)
         self._verify = verify
@@ -521,7 +521,7 @@ class LinkChecker:
         origin = _site(start.host)
         try:
             await self._vet(url)
-        except _Refused as refusal:
+        except _HopRefused as refusal:
             return self._result(url, "unreachable", None, url, needs_review=refusal.review, detail=refusal.detail)
         current, hops, seen = url, [], {url, str(start)}
         while True:
@@ -575,7 +575,7 @@ class LinkChecker:
                     )
                 try:
                     await self._vet(target, check_policy=False)
-                except _Refused as refusal:
+                except _HopRefused as refusal:
                     if not refusal.review:  # the same site's redirect target does not resolve
                         return self._result(url, "unreachable", code, target, detail=refusal.detail, hops=hops)
                     return self._result(
@@ -617,10 +617,10 @@ class LinkChecker:
         if check_policy:
             problems = self._policy_problems(url)
             if problems:
-                raise _Refused("refused by the URL policy: " + "; ".join(problems))
+                raise _HopRefused("refused by the URL policy: " + "; ".join(problems))
         parsed = httpx.URL(url)
         if parsed.scheme not in {"http", "https"}:
-            raise _Refused(f"[scheme] {parsed.scheme or 'no'} scheme is not checked")
+            raise _HopRefused(f"[scheme] {parsed.scheme or 'no'} scheme is not checked")
         host = parsed.raw_host.decode("ascii")
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
         try:
@@ -630,13 +630,13 @@ class LinkChecker:
                 async with asyncio.timeout(self.connect_timeout):
                     addresses = await self._resolver(host, port)
             except (OSError, UnicodeError, TimeoutError) as exc:
-                raise _Refused(f"[dns] cannot resolve {host}: {exc or 'timed out'}", review=False) from None
+                raise _HopRefused(f"[dns] cannot resolve {host}: {exc or 'timed out'}", review=False) from None
             if not addresses:
-                raise _Refused(f"[dns] {host} has no address", review=False)
+                raise _HopRefused(f"[dns] {host} has no address", review=False)
         for address in addresses:
             reason = refused_address(address, allow_loopback=self._allow_loopback)
             if reason is not None:
-                raise _Refused(
+                raise _HopRefused(
                     f"[address] {host} resolves to {address}, a {reason} address: the checker never connects to internal networks"
                 )
         self._backend.pin(host, port, addresses)
@@ -753,7 +753,7 @@ class LinkChecker:
             status=status,
             http_status=http_status,
             final_url=final_url,
-            checked_at=_now(),
+            checked_at=self._clock.now().replace(microsecond=0),
             needs_review=needs_review,
             detail=detail,
             redirects=tuple(hops or ()),
