@@ -354,8 +354,12 @@ def _document_body_problems(schema: OpenAPI) -> None:
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None, clock: Clock | None = None) -> Litestar:
     """Build the app. Pass ``store`` to share an open database (tests); else it opens ``settings.db``.
-    ``clock`` decides what "today" is for lifecycle rules (tests pass a ``FixedClock``)."""
-    clock = clock or SystemClock()
+    ``clock`` decides what "today" is for lifecycle rules, when tokens expire and what time
+    rows are stamped with (tests pass a ``FixedClock``); a passed ``store`` is given it too."""
+    if clock is None:
+        clock = store.clock if store is not None else SystemClock()
+    elif store is not None:
+        store.clock = clock  # one clock for reads, writes and guards
     settings = settings or load_settings()
     cache = ResponseCache(settings.response_cache_size)
     owned_store = store is None
@@ -366,7 +370,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if not opened:
-            opened.append(Store(settings.db))
+            opened.append(Store(settings.db, clock=clock))
         try:
             yield
         finally:
@@ -382,7 +386,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         """The process's writer, made on first use (an app served without lifespan events
         still writes); the lifespan's end closes it."""
         if not writers:
-            writers.append(Writer(provide_store().path, busy_timeout_ms=settings.write_wait_ms))
+            writers.append(Writer(provide_store().path, busy_timeout_ms=settings.write_wait_ms, clock=clock))
         return writers[0]
 
     reader_holder: list[Reader] = []

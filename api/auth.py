@@ -85,15 +85,16 @@ def _unauthorized(detail: str) -> NotAuthorizedException:
 def identity_from_headers(store, authorization: str | None, *, now: dt.datetime | None = None, touch=None) -> Identity:
     """The identity behind an ``Authorization: Bearer`` header, or a 401.
 
-    Only reads; the last-use stamp goes to ``touch(token_id, now)`` (the app's writer queues
-    it without waiting), or straight to the store when there is no writer."""
+    ``now`` (default: the store's clock) decides expiry. Only reads; the last-use stamp goes
+    to ``touch(token_id, now)`` (the app's writer queues it without waiting), or straight to
+    the store when there is no writer."""
     token = bearer_token(authorization)
     if token is None:
         raise _unauthorized("this endpoint needs a token: send `Authorization: Bearer <token>`")
     row = store.get_token_by_hash(hash_token(token))
     if row is None or not tokens_equal(row.hash, token):
         raise _unauthorized("unknown token")
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or store.clock.now()
     if row.revoked_at is not None:
         raise _unauthorized("this token was revoked; ask an admin for a new one")
     if row.expires_at is not None and row.expires_at <= now:
@@ -110,7 +111,9 @@ def requires(role: Role):
         if identity is None:
             store = connection.app.state.store_provider()
             writer = connection.app.state.writer_provider()
-            identity = identity_from_headers(store, connection.headers.get("authorization"), touch=writer.touch_token)
+            identity = identity_from_headers(
+                store, connection.headers.get("authorization"), now=connection.app.state.clock.now(), touch=writer.touch_token
+            )
             connection.scope["actiondir_identity"] = identity  # type: ignore[typeddict-unknown-key]
         if not identity.at_least(role):
             raise PermissionDeniedException(detail=f"this needs the {role} role; your token is a {identity.role}")

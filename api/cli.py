@@ -284,10 +284,10 @@ def token_list(db: Path | None) -> None:
     store = _open_store(db)
     try:
         rows = store.list_tokens()
+        now = store.clock.now()  # the clock the API's expiry check uses
     finally:
         store.close()
     click.echo(f"{'id':>4}  {'role':<8}  {'state':<8}  {'last used':<20}  name")
-    now = dt.datetime.now(dt.UTC)
     for row in rows:
         state = "revoked" if row.revoked_at else "expired" if row.expires_at and row.expires_at <= now else "active"
         used = row.last_used_at.isoformat() if row.last_used_at else "never"
@@ -410,7 +410,8 @@ def check_links(ctx: click.Context, country: str | None, stale_days: int | None,
     options = dict((ctx.obj or {}).get(LINK_CHECKER_TEST_OPTIONS, {}))
     store = _open_store(db)
     try:
-        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=stale_days) if stale_days is not None else None
+        options.setdefault("clock", store.clock)  # checked_at and the cut-off on one clock
+        cutoff = store.now() - dt.timedelta(days=stale_days) if stale_days is not None else None
         targets = store.listings_to_check(country=country, checked_before=cutoff)
         results: dict[str, LinkResult] = {}
         with click.progressbar(length=len(targets), label="Checking links", file=sys.stderr, hidden=not targets) as bar:

@@ -29,6 +29,7 @@ from pathlib import Path
 import msgspec
 import sqlite_utils
 
+from api.clock import Clock, SystemClock
 from api.identity import person_key
 from api.models import COUNTRY_WORLDWIDE, Listing, Topic
 from api.settings import load_settings
@@ -428,16 +429,16 @@ def fts_query(text: str) -> str | None:
     return " ".join(quoted)
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
 class _DatasetStore:
     """The listings, topics and search index; see ``Store``."""
 
-    def __init__(self, path: Path | str, *, create: bool = False, busy_timeout_ms: int | None = None) -> None:
+    def __init__(
+        self, path: Path | str, *, create: bool = False, busy_timeout_ms: int | None = None, clock: Clock | None = None
+    ) -> None:
         """Open (``create``: or create and migrate) the database. ``busy_timeout_ms``: how long a
-        write waits for another connection's write lock (default: the ``write_wait_ms`` setting)."""
+        write waits for another connection's write lock (default: the ``write_wait_ms`` setting).
+        ``clock`` stamps every row this store writes (the app passes its own, so tests move it)."""
+        self.clock: Clock = clock or SystemClock()
         path = Path(path)
         if busy_timeout_ms is None:
             busy_timeout_ms = load_settings().write_wait_ms
@@ -469,6 +470,10 @@ class _DatasetStore:
 
     def close(self) -> None:
         self.conn.close()
+
+    def now(self) -> dt.datetime:
+        """The store's clock to the second: what it stamps rows with."""
+        return self.clock.now().replace(microsecond=0)
 
     # --- schema ---------------------------------------------------------------------------
 
@@ -635,7 +640,7 @@ class _DatasetStore:
         revision of this database, an import that would revert, retire or revive it raises
         ``CurationWouldBeLost`` and writes nothing, unless ``force``.
         """
-        now = _now()
+        now = self.now()
         created = updated = retired = unchanged = 0
         with self.transaction():
             old_topics = self.list_topics()
@@ -836,7 +841,7 @@ class Store(_DatasetStore):
     def add_token(self, *, name: str, role: str, token_hash: str, expires_at: dt.datetime | None) -> int:
         cursor = self.conn.execute(
             "insert into tokens (name, person, role, hash, created_at, expires_at) values (?, ?, ?, ?, ?, ?)",
-            (name, person_key(name), role, token_hash, _now().isoformat(), expires_at.isoformat() if expires_at else None),
+            (name, person_key(name), role, token_hash, self.now().isoformat(), expires_at.isoformat() if expires_at else None),
         )
         return int(cursor.lastrowid)
 
@@ -861,7 +866,7 @@ class Store(_DatasetStore):
 
     def revoke_token(self, token_id: int) -> bool:
         cursor = self.conn.execute(
-            "update tokens set revoked_at = ? where id = ? and revoked_at is null", (_now().isoformat(), token_id)
+            "update tokens set revoked_at = ? where id = ? and revoked_at is null", (self.now().isoformat(), token_id)
         )
         return cursor.rowcount == 1
 
@@ -889,7 +894,7 @@ class Store(_DatasetStore):
                 note,
                 json.dumps(sources),
                 submitted_by,
-                _now().isoformat(),
+                self.now().isoformat(),
             ),
         )
         return int(cursor.lastrowid)
@@ -923,7 +928,7 @@ class Store(_DatasetStore):
         cursor = self.conn.execute(
             "update submissions set status = ?, decided_by = ?, decided_at = ?, reason = ?, applied_revision = ? "
             "where id = ? and status = 'pending'",
-            (status, decided_by, _now().isoformat(), reason, applied_revision, submission_id),
+            (status, decided_by, self.now().isoformat(), reason, applied_revision, submission_id),
         )
         return cursor.rowcount == 1
 
@@ -932,7 +937,7 @@ class Store(_DatasetStore):
         row = self.conn.execute("select revision from listings where id = ?", (listing.id,)).fetchone()
         revision = (row[0] if row else 0) + 1
         self._write_listing(
-            listing, _encoder.encode(listing).decode(), revision, "create" if row is None else "update", _now(),
+            listing, _encoder.encode(listing).decode(), revision, "create" if row is None else "update", self.now(),
             origin="curation",
         )
         self._bump_revision()
@@ -941,7 +946,7 @@ class Store(_DatasetStore):
     def retire_listing(self, listing_id: str) -> int:
         row = self.conn.execute("select document, revision from listings where id = ?", (listing_id,)).fetchone()
         revision = row[1] + 1
-        self._retire_listing(listing_id, row[0], revision, _now(), origin="curation")
+        self._retire_listing(listing_id, row[0], revision, self.now(), origin="curation")
         self._bump_revision()
         return revision
 
@@ -960,7 +965,7 @@ class Store(_DatasetStore):
     def add_report(self, *, listing_id: str, reason: str, details: str | None) -> int:
         cursor = self.conn.execute(
             "insert into reports (listing_id, reason, details, status, created_at) values (?, ?, ?, 'open', ?)",
-            (listing_id, reason, details, _now().isoformat()),
+            (listing_id, reason, details, self.now().isoformat()),
         )
         return int(cursor.lastrowid)
 
@@ -984,7 +989,7 @@ class Store(_DatasetStore):
         cursor = self.conn.execute(
             "update reports set status = 'resolved', resolved_at = ?, resolved_by = ?, resolution = ? "
             "where id = ? and status = 'open'",
-            (_now().isoformat(), resolved_by, resolution, report_id),
+            (self.now().isoformat(), resolved_by, resolution, report_id),
         )
         return cursor.rowcount == 1
 
@@ -993,7 +998,7 @@ class Store(_DatasetStore):
     def add_audit(self, *, actor: str, action: str, target: str, details: dict[str, object]) -> None:
         self.conn.execute(
             "insert into audit (at, actor, action, target, details) values (?, ?, ?, ?, ?)",
-            (_now().isoformat(), actor, action, target, json.dumps(details, ensure_ascii=False, sort_keys=True)),
+            (self.now().isoformat(), actor, action, target, json.dumps(details, ensure_ascii=False, sort_keys=True)),
         )
 
     def list_audit(self) -> list[dict[str, object]]:

@@ -38,6 +38,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+from api.clock import Clock, SystemClock
 from api.store import Store, StoreBusy, is_busy_error
 
 __all__ = ["MAX_PENDING_WRITES", "Writer"]
@@ -52,8 +53,11 @@ MAX_PENDING_WRITES = 64
 class Writer:
     """Runs functions of a ``Store`` on one thread with its own connection to ``path``."""
 
-    def __init__(self, path: Path, *, busy_timeout_ms: int, max_pending: int = MAX_PENDING_WRITES) -> None:
+    def __init__(
+        self, path: Path, *, busy_timeout_ms: int, max_pending: int = MAX_PENDING_WRITES, clock: Clock | None = None
+    ) -> None:
         self.path = path
+        self.clock = clock or SystemClock()
         self.busy_timeout_ms = busy_timeout_ms
         self.max_pending = max_pending
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="actiondir-writer")
@@ -67,7 +71,7 @@ class Writer:
     def _connection(self, busy_timeout_ms: int) -> Store:
         """The writer thread's connection, waiting at most ``busy_timeout_ms`` for the lock."""
         if self._store is None:  # opened on the writer thread, used only there
-            self._store = Store(self.path, busy_timeout_ms=self.busy_timeout_ms)
+            self._store = Store(self.path, busy_timeout_ms=self.busy_timeout_ms, clock=self.clock)
         self._store.conn.execute(f"pragma busy_timeout = {busy_timeout_ms:d}")
         return self._store
 

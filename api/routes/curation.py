@@ -334,7 +334,7 @@ def create_token(store: Store, *, name: str, role: str, expires_in_days: int | N
     except msgspec.ValidationError as exc:
         raise curation.SubmissionInvalid([FieldError(in_="body", field="name", detail=str(exc))]) from None
     token = generate_token()
-    expires_at = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=expires_in_days) if expires_in_days else None
+    expires_at = store.now() + dt.timedelta(days=expires_in_days) if expires_in_days else None
     with store.transaction():
         twin = look_alike_of(name, {row.name for row in store.list_tokens()})
         if twin is not None:
