@@ -68,6 +68,17 @@ REFUSED: list[tuple[str, str, str, str]] = [
     ("phone-url", "phone", "https://example.org/call", "contact-format"),
     # web (the whole URL policy, as before)
     ("web-http", "web", "http://example.org/", "https-only"),
+    ("telegram-proxy", "telegram", "https://t.me/proxy?server=203.0.113.5&port=443&secret=ee00", "contact-format"),
+    ("telegram-socks", "telegram", "https://t.me/socks?server=203.0.113.5&port=1080", "contact-format"),
+    ("telegram-login", "telegram", "https://t.me/login/abcdef", "contact-format"),
+    ("telegram-confirmphone", "telegram", "https://t.me/confirmphone?phone=447946000000&hash=ab", "contact-format"),
+    ("telegram-settings", "telegram", "https://t.me/settings", "contact-format"),
+    ("telegram-bot-start", "telegram", "https://t.me/ovdinfobot?start=x", "contact-format"),
+    ("telegram-startgroup", "telegram", "https://t.me/ovdinfobot?startgroup=1", "contact-format"),
+    ("whatsapp-two-phones", "whatsapp", "https://api.whatsapp.com/send?phone=447946000000&phone=447946000001", "contact-format"),
+    ("whatsapp-prefilled-send", "whatsapp", "https://api.whatsapp.com/send?phone=447946000000&text=hi", "contact-format"),
+    ("whatsapp-prefilled-wa-me", "whatsapp", "https://wa.me/447946000000?text=http%3A%2F%2Fevil.example", "contact-format"),
+    ("signal-query", "signal", "https://signal.me/?x=1#eu/abc", "contact-format"),
     ("web-data", "web", "data:text/html,<script>alert(1)</script>", "https-only"),
     ("web-redirector", "web", "https://l.facebook.com/l.php?u=https%3A%2F%2Fevil.example", "redirector"),
     # telegram
@@ -269,7 +280,7 @@ def test_a_submission_with_a_bad_contact_is_a_400_naming_it(deployment) -> None:
     [
         pytest.param("web", "https://help.example.org/find?q=x&region=ru", id="web-query-with-a-legacy-entity-prefix"),
         pytest.param("web", "https://help.example.org/?a=1&copy=2&lang=ru", id="web-query-amp-copy"),
-        pytest.param("whatsapp", "https://api.whatsapp.com/send?phone=447946000000&text=hi", id="whatsapp-send-with-text"),
+        pytest.param("web", "https://help.example.org/?lang=ru&not=1&para=2", id="web-query-amp-not-para"),
     ],
 )
 def test_a_query_string_is_not_read_as_html_in_a_contact(deployment, channel: str, value: str) -> None:

@@ -126,6 +126,10 @@ TEXT_REFUSED: list[tuple[str, str, dict[str, object], str]] = [
     # --- template syntax
     ("angular-template", "{{constructor.constructor('alert(1)')()}}", {}, "template"),
     ("erb-template", "<%= system('id') %>", {}, "template"),
+    ("jinja-tag", "{% include 'x' %}", {}, "template"),
+    ("jinja-comment", "Hello {# hidden #}", {}, "template"),
+    ("js-template-literal", "Donate ${alert(1)}", {}, "template"),
+    ("ruby-interpolation", "Total #{7*7}", {}, "template"),
     ("fullwidth-template", "｛｛x｝｝", {}, "template"),
     # --- nothing visible
     ("empty", "", {}, "blank-text"),

@@ -42,6 +42,19 @@ HOSTILE: list[tuple[str, str, str]] = [
     ("ftp", "ftp://amnesty.org/file", "https-only"),
     ("javascript", "javascript:alert(1)", "https-only"),
     ("data", "data:text/html,<script>alert(1)</script>", "https-only"),
+    ("attribute-breakout", 'https://example.org/"><svg/onload=alert(1)>', "unsafe-char"),
+    ("single-quote", "https://example.org/it's", "unsafe-char"),
+    ("template-braces", "https://example.org/{{constructor.constructor(1)()}}", "unsafe-char"),
+    ("backtick", "https://example.org/`x`", "unsafe-char"),
+    ("pipe-caret", "https://example.org/a|b^c", "unsafe-char"),
+    ("encoded-rlo", "https://example.org/%E2%80%AEfdp.exe", "bidi-control"),
+    ("encoded-nbsp", "https://example.org/a%C2%A0b", "whitespace"),
+    ("encoded-bom", "https://example.org/%EF%BB%BFx", "invisible-char"),
+    ("hangul-filler-in-path", "https://example.org/\u3164", "invisible-char"),
+    ("braille-blank-in-path", "https://example.org/a\u2800b", "invisible-char"),
+    ("variation-selector-in-path", "https://example.org/a\ufe0f", "invisible-char"),
+    ("explicit-default-port", "https://example.org:443/donate", "port"),
+    ("leading-zero-port", "https://example.org:0443/", "malformed"),
     ("upper-case-scheme", "HTTPS://AMNESTY.ORG/", "https-only"),
     ("no-slashes", "https:amnesty.org/", "https-only"),
     ("scheme-relative", "//amnesty.org/", "https-only"),
@@ -162,9 +175,9 @@ def test_hostile_url_is_refused_by_its_rule(url: str, rule: str) -> None:
     assert message.startswith(f"[{rule}] "), message
 
 
-def test_the_hostile_table_is_large_and_covers_every_rule_but_the_known_domain_one() -> None:
+def test_the_hostile_table_is_large_and_covers_every_rule_but_the_known_domain_ones() -> None:
     assert len(HOSTILE) >= 40
-    assert {rule for _, _, rule in HOSTILE} == set(URL_RULES) - {"confusable-domain"}
+    assert {rule for _, _, rule in HOSTILE} == set(URL_RULES) - {"confusable-domain", "embedded-domain"}
 
 
 # --- unusual but valid: accepted --------------------------------------------------------------
@@ -182,7 +195,6 @@ VALID: list[tuple[str, str]] = [
     ("query-without-tracking", "https://example.org/search?q=lgbt+rights&page=2&ref=partner"),
     ("fragment", "https://example.org/page#section-2"),
     ("text-fragment", "https://example.org/page#:~:text=donate"),
-    ("explicit-default-port", "https://example.org:443/donate"),
     ("no-path", "https://example.org"),
     ("percent-encoded-path", "https://example.org/path%20with%20spaces"),
     ("non-ascii-path", "https://fa.wikipedia.org/wiki/ایران"),
@@ -674,3 +686,20 @@ def test_submission_evidence_may_not_look_like_a_directory_domain(deployment, pe
         errors = response.json()["errors"]
         assert [e["field"] for e in errors] == ["sources[0]"]
         assert errors[0]["detail"].startswith(("[confusable-domain]", "[confusable]", "[mixed-script]"))
+
+
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        ("https://ovdinfo.org.support-center.com/", True),
+        ("https://www.ovdinfo.org.evil.example.com/donate", True),
+        ("https://amnesty.org.uk/", False),  # a sister site under another public suffix
+        ("https://www.ovdinfo.org/", False),  # the known domain itself
+        ("https://notovdinfo.org/", False),  # not label-aligned: a different name
+    ],
+)
+def test_a_known_domain_worn_as_leading_labels_is_refused(url: str, refused: bool) -> None:
+    problems = check_url("url", url, known_domains={"ovdinfo.org", "amnesty.org"})
+    assert bool(problems) is refused, problems
+    if refused:
+        assert problems[0][1].startswith("[embedded-domain]")

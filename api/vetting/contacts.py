@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from api.vetting.urls import check_host, check_url, registrable_domain_of
 
@@ -120,7 +120,17 @@ _MESSENGER_LINKS: dict[str, dict[str, re.Pattern[str] | None]] = {
     },
 }
 _TELEGRAM_SUBDOMAIN = re.compile(rf"{_TELEGRAM_USERNAME}\.t\.me")
-_WHATSAPP_SEND_QUERY = re.compile(r"(?:^|&)phone=[1-9][0-9]{6,14}(?:&|\Z)")
+#: First path segments Telegram reserves for actions, not people: a "contact" such as
+#: ``t.me/proxy?server=…`` offers to route all the reader's Telegram traffic through a stranger's
+#: server, ``t.me/login/…`` and ``t.me/confirmphone`` touch the account. (From Telegram's own
+#: list of t.me links, core.telegram.org/api/links; usernames of 5+ characters could collide.)
+_TELEGRAM_RESERVED = frozenset(
+    {
+        "addemoji", "addlist", "addstickers", "addtheme", "boost", "confirmphone", "contact", "giftcode",
+        "invoice", "joinchat", "login", "proxy", "setlanguage", "settings", "share", "socks",
+    }
+)
+_WHATSAPP_PHONE = re.compile(r"[1-9][0-9]{6,14}")
 
 
 def _digits(value: str) -> int:
@@ -212,9 +222,21 @@ def _check_messenger_link(field: str, channel: str, value: str, known: frozenset
         return _format_problem(field, channel, value, f"{host} is not {channel}'s own address")
     pattern = paths[host]
     if pattern is None:  # Signal: the contact is in the fragment
+        if split.query:
+            return _format_problem(field, channel, value, "a contact link carries no query")
         return [] if split.path in ("", "/") and split.fragment else _format_problem(field, channel, value, "the link names no contact")
     if not pattern.fullmatch(split.path):
         return _format_problem(field, channel, value, "the link names no contact")
-    if host == "api.whatsapp.com" and not _WHATSAPP_SEND_QUERY.search(split.query):
-        return _format_problem(field, channel, value, "the link names no phone number")
+    first = split.path.strip("/").split("/")[0].lower()
+    if channel == "telegram" and first in _TELEGRAM_RESERVED and not split.path.startswith("/joinchat/"):
+        return _format_problem(field, channel, value, f"t.me/{first} is a Telegram action (proxy, login, settings…), not a contact")
+    if host == "api.whatsapp.com":
+        # Exactly one phone number, nothing else: no second number, no prefilled message.
+        pairs = parse_qsl(split.query, keep_blank_values=True)
+        if len(pairs) != 1 or pairs[0][0] != "phone" or not _WHATSAPP_PHONE.fullmatch(pairs[0][1]) or split.fragment:
+            return _format_problem(field, channel, value, "the link must name exactly one phone number and nothing else")
+    elif split.query or split.fragment:
+        # A prefilled message (?text=…), a bot start parameter or a proxy's settings: a contact
+        # link names the contact alone.
+        return _format_problem(field, channel, value, "a contact link carries no query or fragment")
     return []

@@ -84,7 +84,7 @@ import unicodedata
 
 from confusable_homoglyphs import categories as _scripts
 
-__all__ = ["MAX_MARKS_ON_ONE_CHARACTER", "TEXT_RULES", "check_text"]
+__all__ = ["MAX_MARKS_ON_ONE_CHARACTER", "TEXT_RULES", "check_text", "is_invisible"]
 
 FieldProblem = tuple[str, str]
 
@@ -99,7 +99,7 @@ TEXT_RULES: dict[str, str] = {
     "combining-mark": "every combining mark sits on a letter or symbol, and only a few on one",
     "nfc": "already normalized to Unicode NFC",
     "html": "plain text: no HTML tags or character references (with or without `;`)",
-    "template": "no template syntax (`{{`, `<%`)",
+    "template": "no template syntax (`{{`, `{%`, `{#`, `<%`, `${`, `#{`)",
     "blank-text": "at least one visible character",
     "whitespace": "no white space at the start or end",
     "single-line": "one line, where the field is a single line",
@@ -118,7 +118,10 @@ _HTML = re.compile(
     r"|[A-Za-z][A-Za-z0-9]*;"  # named references
     r"|(?:" + "|".join(_LEGACY_REFERENCES) + r"))"  # legacy names, `;` or not
 )
-_TEMPLATE = re.compile(r"\{\{|<%")
+#: Template openers of the common engines: Mustache/Angular/Vue/Jinja (``{{``), Jinja/Twig/
+#: Liquid tags and comments (``{%``, ``{#``), ERB/ASP/JSP (``<%``), JavaScript template literals
+#: and EL (``${``), Ruby/Pug/Spring (``#{``). Plain text has no use for them.
+_TEMPLATE = re.compile(r"\{\{|\{%|\{#|<%|\$\{|#\{")
 
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _ALWAYS_ZERO_WIDTH = frozenset("\u200b\u2060\ufeff")
@@ -171,6 +174,13 @@ _MARKS = ("Mn", "Mc", "Me")
 def _in(ranges: tuple[tuple[int, int], ...], ch: str) -> bool:
     code = ord(ch)
     return any(low <= code <= high for low, high in ranges)
+
+
+def is_invisible(ch: str) -> bool:
+    """Renders as nothing or as blank: a format or default-ignorable character (variation
+    selectors, fillers, tags…) or one of the blank-looking letters and symbols (U+3164, U+2800…).
+    The URL policy uses it too: an address may not hide a character either."""
+    return ch in _BLANK or unicodedata.category(ch) == "Cf" or _in(_DEFAULT_IGNORABLE, ch)
 
 
 def _describe(ch: str) -> str:

@@ -51,11 +51,13 @@ import socket
 import unicodedata
 from collections.abc import Iterable
 from importlib import resources
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import unquote, unquote_plus, urlsplit
 
 import tldextract
 from confusable_homoglyphs import categories as _scripts
 from confusable_homoglyphs import confusables as _confusables
+
+from api.vetting.text import is_invisible
 
 try:  # IDNA 2008 when available (it is a dependency of httpx, so it normally is)
     import idna as _idna
@@ -94,11 +96,12 @@ URL_RULES: dict[str, str] = {
     "whitespace": "no white space anywhere",
     "bidi-control": "no bidirectional controls (they reorder how the URL is displayed)",
     "invisible-char": "no invisible format characters (zero-width, soft hyphen, tags…)",
+    "unsafe-char": "none of \" ' < > ` { } | ^ (they end HTML attributes or open templates): percent-encode them",
     "backslash": "no backslashes (browsers read them as '/', other parsers do not)",
     "https-only": "starts with https:// (lower case)",
     "userinfo": "no user name or password before the host",
     "malformed": "a URL every parser reads the same way: valid port, percent-encoding, labels",
-    "port": "no port other than 443",
+    "port": "no port: https's default (443) is left out, and no other is allowed",
     "percent-encoded-host": "no percent-encoding in the host",
     "ip-literal": "a domain name, not an IP address in any spelling (127.1, 0x7f.1, 2130706433, [::1])",
     "host-case": "the host written in lower case (a capital I reads as a small l: paypaI.com)",
@@ -107,6 +110,7 @@ URL_RULES: dict[str, str] = {
     "idna": "a valid (internationalized) domain name under IDNA 2008",
     "reserved-host": "not a private, loopback or special-use name (localhost, *.local, *.internal, .test…)",
     "confusable-domain": "does not look like a different domain already in the directory",
+    "embedded-domain": "does not wear a directory domain as its leading labels (ovdinfo.org.example.com)",
     "mixed-script": "no label mixing writing systems",
     "confusable": "no label made of look-alike characters of another script",
     "registrable-domain": "a domain registered under a public suffix (public suffix list snapshot)",
@@ -176,6 +180,9 @@ _TEST_NAMES = frozenset({"test"})
 _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
 _EXTRACT("example.org")
 
+#: Characters RFC 3986 never allows raw in a URL that would end an HTML attribute or open a
+#: template where a partner shows the link (``\\`` has its own rule).
+_UNSAFE = frozenset("\"'<>^`{|}")
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _ENCODED_CONTROL = re.compile(r"%(?:[01][0-9A-Fa-f]|7[Ff])")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -469,6 +476,13 @@ def _vet(url: str, known: frozenset[str], allow_ports: frozenset[int], allow_loo
         shown = f"{scheme}:" if sep and scheme.isascii() and scheme.isalnum() else url[:12] + "…"
         raise _Refused("https-only", f"URL must use https and start with https:// (got {shown!r})")
     rest = after[len(authority) :]
+    unsafe = next((ch for ch in url if ch in _UNSAFE), None)
+    if unsafe is not None:
+        raise _Refused(
+            "unsafe-char",
+            f"URL must not contain {unsafe!r} (at position {url.index(unsafe)}): it can end an HTML attribute or "
+            f"open a template where partners show the link; percent-encode it ({'%' + format(ord(unsafe), '02X')})",
+        )
 
     # Parsers must agree on the host and port: urllib is the second opinion.
     try:
@@ -491,7 +505,9 @@ def _vet(url: str, known: frozenset[str], allow_ports: frozenset[int], allow_loo
     port = _parse_port(colon, port_text)
     if (split_host or "") != host.lower() or split_port != port:
         raise _Refused("malformed", f"not a valid URL: its host or port reads differently to different parsers ({authority!r})")
-    if port is not None and port != 443 and port not in allow_ports:
+    if port == 443:
+        raise _Refused("port", "remove ':443': it is the default for https, and one address should have one spelling")
+    if port is not None and port not in allow_ports:
         raise _Refused("port", f"port {port} is not allowed: link to the site's standard https port (443)")
     if colon and port is None:
         raise _Refused("port", "the URL has a ':' after the host but no port: remove the ':'")
@@ -537,6 +553,7 @@ def _vet_host(host: str, known: frozenset[str], allow_loopback: bool) -> tuple[s
 
     if domain and known:
         _check_known(domain, known)
+        _check_embedded(ascii_host, domain, known)
     for position, label in enumerate(unicode_labels):
         _check_script(label, in_suffix=position >= len(labels) - suffix_labels and suffix_labels > 0)
     if not domain:
@@ -584,13 +601,45 @@ def _check_characters(url: str) -> None:
             raise _Refused("bidi-control", f"URL must not contain bidirectional controls: {_describe(ch)} at position {position}")
         if category == "Cf":
             raise _Refused("invisible-char", f"URL must not contain invisible characters: {_describe(ch)} at position {position}")
+        if not ch.isascii() and is_invisible(ch):
+            raise _Refused("invisible-char", f"URL must not contain invisible characters: {_describe(ch)} at position {position}")
     encoded = _ENCODED_CONTROL.search(url)
     if encoded:
         raise _Refused("control-char", f"URL must not contain percent-encoded control characters ({encoded.group()!r})")
+    _check_encoded_characters(url)
     if "\\" in url:
         raise _Refused("backslash", f"URL must not contain a backslash (at position {url.index(chr(92))}): use '/'")
     if _BAD_PERCENT.search(url):
         raise _Refused("malformed", "not a valid URL: '%' must be followed by two hexadecimal digits")
+
+
+def _check_encoded_characters(url: str) -> None:
+    """What percent-encoding hides is judged like what is written: ``%E2%80%AE`` is an RLO."""
+    if "%" not in url:
+        return
+    decoded = unquote(url, errors="replace")
+    for ch in decoded:
+        if ch.isascii():
+            continue
+        if ch in _BIDI:
+            raise _Refused("bidi-control", f"URL must not contain bidirectional controls, even percent-encoded: {_describe(ch)}")
+        if ch.isspace() or unicodedata.category(ch) in ("Zl", "Zp", "Cc"):
+            raise _Refused("whitespace", f"URL must not contain spaces or control characters, even percent-encoded: {_describe(ch)}")
+        if is_invisible(ch):
+            raise _Refused("invisible-char", f"URL must not contain invisible characters, even percent-encoded: {_describe(ch)}")
+
+
+def _check_embedded(ascii_host: str, domain: str, known: frozenset[str]) -> None:
+    """``ovdinfo.org.support-center.com``: a known domain worn as leading labels of another."""
+    subdomain = ascii_host[: -len(domain)].rstrip(".") if ascii_host.endswith(domain) else ""
+    padded = f".{subdomain}."  # only the labels before the registrable domain: amnesty.org.uk is fine
+    for other in sorted(known):
+        if other != domain and f".{other}." in padded:
+            raise _Refused(
+                "embedded-domain",
+                f"host {ascii_host!r} contains {other}, a domain known to the directory, but belongs to {domain}: "
+                "readers would take it for the other site",
+            )
 
 
 def _parse_port(colon: str, port_text: str) -> int | None:
@@ -598,6 +647,8 @@ def _parse_port(colon: str, port_text: str) -> int | None:
         return None
     if not (port_text.isascii() and port_text.isdigit()):
         raise _Refused("malformed", f"not a valid URL: port {port_text!r} is not a number")
+    if port_text.startswith("0") and port_text != "0":
+        raise _Refused("malformed", f"not a valid URL: port {port_text!r} has a leading zero (parsers disagree on it)")
     port = int(port_text)
     if not 0 < port <= 65535:
         raise _Refused("malformed", f"not a valid URL: port {port_text} is out of range (1-65535)")
