@@ -1,6 +1,8 @@
 # Action Directory: the read API on SQLite, seeded from directory_data/ at build time.
 #   docker build -t action-directory .
-#   docker run -p 8000:8000 action-directory
+#   docker run -p 8000:8000 -v actiondir-data:/app/data action-directory
+# /app/data is a volume: curators' approved changes live in the database there, so a new image
+# or a new container must not replace it (a new named volume starts as a copy of the seed).
 
 FROM python:3.11-slim AS build
 ENV UV_PYTHON_DOWNLOADS=never \
@@ -27,6 +29,7 @@ ENV PATH=/app/.venv/bin:$PATH \
     ACTIONDIR_PORT=8000 \
     ACTIONDIR_WORKERS=2
 USER 10001:10001
+VOLUME ["/app/data"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
     CMD ["python", "-c", "import os, sys, urllib.request; port = os.environ.get('ACTIONDIR_PORT', '8000'); sys.exit(0 if urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=2).status == 200 else 1)"]

@@ -51,5 +51,7 @@ $(VENV)/.installed-test: uv.lock pyproject.toml | $(UV)
 $(DB): | $(VENV)/.installed
 	$(BIN)/actiondir import --data $(DATA) --db $(DB)
 
+# Removes what `make` installed, never the database: it holds curators' approved changes
+# (export them with `actiondir export`, then delete the file yourself if you mean to).
 clean:
-	rm -rf $(VENV) $(TOOLS) $(DB) $(DB)-wal $(DB)-shm
+	rm -rf $(VENV) $(TOOLS)

@@ -348,3 +348,26 @@ def test_other_writing_commands_on_a_locked_database_are_clear_errors(deployment
     assert result.exit_code == 1, result.output
     assert "locked by another process" in result.output
     assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed (.ci/run installs it)")
+def test_make_clean_never_deletes_the_database(tmp_path):
+    """`make clean` removes what make installed; the database holds approvals (dry run: the
+    real one would delete this very virtual environment)."""
+    db = tmp_path / "kept.db"
+    planned = subprocess.run(
+        ["make", "--no-print-directory", "-n", "-C", str(REPO), f"DB={db}", "clean"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert planned.returncode == 0, planned.stderr
+    assert "rm -rf" in planned.stdout
+    assert str(db) not in planned.stdout and "actiondir.db" not in planned.stdout
+
+
+def test_the_image_keeps_its_database_on_a_volume():
+    """Replacing the container or the image must not replace the database with the seed."""
+    lines = [line.strip() for line in (REPO / "Dockerfile").read_text(encoding="utf-8").splitlines()]
+    final_stage = lines[max(i for i, line in enumerate(lines) if line.startswith("FROM ")):]
+    assert 'VOLUME ["/app/data"]' in final_stage
+    assert any(line.startswith("ACTIONDIR_DB=/app/data/") for line in final_stage)
+    assert "-v actiondir-data:/app/data" in (REPO / "README.md").read_text(encoding="utf-8")
