@@ -806,8 +806,10 @@ def test_four_eyes_no_one_decides_on_their_own_submission(site: Site) -> None:
 
 @pytest.mark.parametrize(
     "spelling",
-    ["LOLA SOUZA{n}", "lola souza{n}", "Lola  Souza{n}", "IoIa Souza{n}", "L0la Souza{n}", "Lola Souza{n}\n"],
-    ids=["upper", "lower", "double-space", "capital-I-for-l", "zero-for-O", "trailing-newline"],
+    ["LOLA SOUZA{n}", "lola souza{n}", "Lola  Souza{n}", "LolaSouza{n}", "Lola_Souza{n}", "Lola-Souza{n}",
+     "Lola.Souza{n}", "L o l a Souza{n}", "IoIa Souza{n}", "L0la Souza{n}", "Lola Souza{n}\n"],
+    ids=["upper", "lower", "double-space", "joined", "underscore", "hyphen", "dot", "spaced-out",
+         "capital-I-for-l", "zero-for-O", "trailing-newline"],
 )
 def test_four_eyes_a_name_spelt_differently_is_the_same_person(site: Site, spelling: str) -> None:
     """Case, white space and look-alike letters do not make a second person; a spelling the
