@@ -84,6 +84,8 @@ class _QueryRules:
     """The query parameters the handler declares (path, header and injected ones excluded)."""
     enums: frozenset[str]
     """Optional enum parameters, whose value ``null`` msgspec's lax mode would read as absent."""
+    integers: frozenset[str] = frozenset()
+    """Integer parameters: msgspec's lax mode also reads ``3.0``, ``1e1`` or ``010`` as numbers."""
 
 
 # By handler function: litestar hands guards a copy of the handler on every request, so
@@ -91,11 +93,14 @@ class _QueryRules:
 _query_rules: dict[object, _QueryRules] = {}
 
 
+_PLAIN_INTEGER = re.compile(r"0|[1-9][0-9]*")
+
+
 def _rules_for(handler: BaseRouteHandler) -> _QueryRules:
     rules = _query_rules.get(handler.fn)
     if rules is None:
         dependencies = set(handler.resolve_dependencies())
-        allowed, enums = set(), set()
+        allowed, enums, integers = set(), set(), set()
         for name, parameter in handler.parsed_fn_signature.parameters.items():
             if name in dependencies or name in {"request", "state", "headers", "query", "cookies", "scope", "body", "data"}:
                 continue
@@ -105,7 +110,9 @@ def _rules_for(handler: BaseRouteHandler) -> _QueryRules:
             allowed.add(getattr(kwarg, "query", None) or name)
             if _is_optional_enum(parameter.annotation):
                 enums.add(name)
-        rules = _query_rules[handler.fn] = _QueryRules(frozenset(allowed), frozenset(enums))
+            if parameter.annotation is int or (set(get_args(parameter.annotation)) == {int, type(None)}):
+                integers.add(getattr(kwarg, "query", None) or name)
+        rules = _query_rules[handler.fn] = _QueryRules(frozenset(allowed), frozenset(enums), frozenset(integers))
     return rules
 
 
@@ -135,6 +142,12 @@ async def reject_unknown_query_parameters(connection: Request) -> None:
         FieldError(in_="query", field=name, detail="'null' is not one of the accepted values; omit the parameter instead")
         for name in rules.enums
         if connection.query_params.get(name) == "null"
+    ]
+    # One value, one spelling (a CDN caches each spelling apart): integers in plain digits.
+    errors += [
+        FieldError(in_="query", field=name, detail="an integer in plain digits, without sign, decimals, exponent or leading zeros")
+        for name in rules.integers
+        if name in connection.query_params and not _PLAIN_INTEGER.fullmatch(connection.query_params[name])
     ]
     if errors:
         raise InvalidRequest(errors)

@@ -186,3 +186,48 @@ def test_a_string_path_parameter_takes_its_pattern_whole(admin, param: PathParam
         assert response.status_code == 400, (value, response.status_code, response.text)
         assert response.headers["content-type"].startswith(PROBLEM)
         assert _naming(response, param.name), (value, response.text)
+
+
+# --- integer query parameters: the same family ------------------------------------------------
+
+
+def int_query_params() -> list[tuple[str, str, str]]:
+    """(method, path, name) of every integer query parameter of every documented operation."""
+    spec = create_app(load_settings(db=":memory:")).openapi_schema.to_schema()
+    found = []
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query" and parameter.get("schema", {}).get("type") == "integer":
+                    found.append((method.upper(), path, parameter["name"]))
+    return found
+
+
+INT_QUERY_PARAMS = int_query_params()
+NOT_PLAIN_QUERY_NUMBERS = {
+    "decimal": "3.0", "exponent": "1e1", "upper-exponent": "1E1", "leading-zero": "03", "plus": "+3",
+    "space": " 3", "underscore": "1_0", "fullwidth": "\uff13", "arabic-indic": "\u0663",
+}
+
+
+def test_the_walk_finds_the_integer_query_parameters():
+    assert {(p, n) for _, p, n in INT_QUERY_PARAMS} >= {("/v1/listings", "limit"), ("/v1/changes", "limit")}
+
+
+@pytest.mark.parametrize(("method", "path", "name"), INT_QUERY_PARAMS, ids=[f"{m} {p} {n}" for m, p, n in INT_QUERY_PARAMS])
+@pytest.mark.parametrize("value", list(NOT_PLAIN_QUERY_NUMBERS.values()), ids=list(NOT_PLAIN_QUERY_NUMBERS))
+def test_an_integer_query_parameter_takes_plain_digits_only(admin, method, path, name, value):
+    """`limit=3.0` or `1e1` was served as 3 or 10: one value must have one spelling (each
+    spelling is a cache entry of its own, at the CDN too)."""
+    client, auth, _ = admin
+    url = re.sub(r"\{(\w+)\}", lambda m: VALID[m[1]], path)
+    response = client.request(method, url, params={name: value}, headers=auth)
+    assert response.status_code == 400, response.text
+    assert [(e["in"], e["field"]) for e in response.json()["errors"]] == [("query", name)]
+
+
+@pytest.mark.parametrize(("method", "path", "name"), INT_QUERY_PARAMS, ids=[f"{m} {p} {n}" for m, p, n in INT_QUERY_PARAMS])
+def test_an_integer_query_parameter_in_plain_digits_is_taken(admin, method, path, name):
+    client, auth, _ = admin
+    url = re.sub(r"\{(\w+)\}", lambda m: VALID[m[1]], path)
+    assert client.request(method, url, params={name: "3"}, headers=auth).status_code == 200
