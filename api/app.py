@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 from collections import defaultdict
@@ -171,6 +172,20 @@ def handle_curation_error(request: Request, exc: CurationError) -> Response:
         current_revision=exc.extra.get("current_revision"),
     )
     return problem_response(request, problem)
+
+
+#: How often expired rate-limit entries are dropped: litestar's memory store forgets a key only
+#: when that key is read again, so one-off clients would otherwise stay in memory for good.
+RATE_LIMIT_SWEEP_SECONDS = 60
+
+
+async def _sweep_rate_limits(app: Litestar) -> None:
+    store = app.stores.get("rate_limit")
+    while True:
+        await asyncio.sleep(RATE_LIMIT_SWEEP_SECONDS)
+        delete_expired = getattr(store, "delete_expired", None)
+        if delete_expired is not None:
+            await delete_expired()
 
 
 #: Seconds a client should wait before retrying a write the database was too busy to take.
@@ -384,9 +399,11 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if not opened:
             opened.append(Store(settings.db, clock=clock))
+        sweeper = asyncio.create_task(_sweep_rate_limits(app))
         try:
             yield
         finally:
+            sweeper.cancel()
             if writers:
                 writers.pop().close()
             if owned_store and opened:

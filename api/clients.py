@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from litestar import Request
 
-__all__ = ["client_address_resolver", "parse_networks"]
+__all__ = ["client_address_resolver", "parse_networks", "rate_limit_key"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -40,17 +40,32 @@ def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
     return any(ip in network for network in trusted)
 
 
+def rate_limit_key(address: str) -> str:
+    """One key per client: an IPv4 address, or an IPv6 /64 (one subscriber is usually given a
+    whole /64, so keying on single addresses would give them 2**64 limits). IPv4-mapped IPv6 is
+    keyed as the IPv4 address; anything unparsable is kept as it is."""
+    try:
+        ip = ipaddress.ip_address(address.strip().strip("[]"))
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 def client_address_resolver(trusted: tuple[Network, ...]) -> Callable[[Request], str]:
-    """The identifier litestar's rate limiter keys on."""
+    """The identifier litestar's rate limiter keys on (see ``rate_limit_key``)."""
 
     def client_address(request: Request) -> str:
         peer = request.client.host if request.client else "unknown"
         if not trusted or not _is_trusted(peer, trusted):
-            return peer
+            return rate_limit_key(peer)
         forwarded = request.headers.get("x-forwarded-for", "")
         for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
             if not _is_trusted(hop, trusted):
-                return hop
-        return peer
+                return rate_limit_key(hop)
+        return rate_limit_key(peer)
 
     return client_address
