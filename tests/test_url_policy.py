@@ -54,6 +54,8 @@ HOSTILE: list[tuple[str, str, str]] = [
     ("braille-blank-in-path", "https://example.org/a\u2800b", "invisible-char"),
     ("variation-selector-in-path", "https://example.org/a\ufe0f", "invisible-char"),
     ("explicit-default-port", "https://example.org:443/donate", "port"),
+    ("cloudflare-tunnel", "https://donate-now.trycloudflare.com/", "redirector"),
+    ("ngrok-tunnel", "https://a1b2c3.ngrok-free.app/donate", "redirector"),
     ("leading-zero-port", "https://example.org:0443/", "malformed"),
     ("upper-case-scheme", "HTTPS://AMNESTY.ORG/", "https-only"),
     ("no-slashes", "https:amnesty.org/", "https-only"),
