@@ -107,6 +107,7 @@ def api_schema(contract: tuple[Litestar, dict[str, str]]):
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_honours_the_contract(case, role_tokens):

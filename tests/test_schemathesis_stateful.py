@@ -15,8 +15,6 @@ from hypothesis import HealthCheck, settings
 from litestar import Litestar
 from test_schemathesis import _headers_for, contract_app, validate
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Litestar, dict[str, str]]]:
@@ -36,6 +34,7 @@ def test_links_are_declared(contract: tuple[Litestar, dict[str, str]]):
     assert {"GetSubmission", "DecideSubmission", "ResolveReport", "RevokeToken"} <= set(links)
 
 
+@pytest.mark.slow
 def test_stateful_workflows(contract: tuple[Litestar, dict[str, str]]):
     """The state machine is a class built from the schema, so it is built here, per run."""
     app, tokens = contract
