@@ -14,13 +14,16 @@ DATA ?= $(or $(ACTIONDIR_DATA),directory_data)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test import openapi bench clean
+.PHONY: run test test-fast import openapi bench clean
 
 run: $(VENV)/.installed $(DB)  ## serve the API on 127.0.0.1:8000 from the SQLite database
 	$(BIN)/actiondir serve --db $(DB)
 
 test: $(VENV)/.installed-test  ## run the whole test suite
 	$(BIN)/python -m pytest
+
+test-fast: $(VENV)/.installed-test  ## run all but the tests marked slow (real servers, schemathesis)
+	$(BIN)/python -m pytest -m "not slow"
 
 import: $(VENV)/.installed  ## load directory_data/ into the database (refuses to undo unexported approvals)
 	$(BIN)/actiondir import --data $(DATA) --db $(DB)

@@ -44,6 +44,8 @@ from api.dataset import import_directory
 from api.routes.curation import create_token
 from api.store import Store
 
+pytestmark = pytest.mark.slow
+
 ACTIONDIR = Path(sys.executable).parent / "actiondir"
 NGINX_CONF = REPO / "deploy" / "nginx.conf"
 HOST = "127.0.0.1"  # the only address this test ever talks to

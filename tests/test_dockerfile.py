@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, free_port
 
+pytestmark = pytest.mark.slow
+
 DOCKERFILE = (REPO / "Dockerfile").read_text(encoding="utf-8")
 VENV_BIN = Path(sys.executable).parent
 

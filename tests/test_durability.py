@@ -50,6 +50,8 @@ from api.dataset import import_directory
 from api.routes.curation import create_token
 from api.store import Store
 
+pytestmark = pytest.mark.slow
+
 ACTIONDIR = Path(sys.executable).parent / "actiondir"
 HOST = "127.0.0.1"  # the only address this test ever talks to
 CURATOR_NAME = "Durability Curator"

@@ -392,6 +392,7 @@ def _memory_kept(client: TestClient, headers: list[str]) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_unique_huge_accept_language_headers_do_not_grow_memory(site, monkeypatch):
     """1,000 distinct 8 KB headers keep no more memory than 1,000 copies of one header."""
     monkeypatch.setattr(logging.getLogger("httpx"), "level", logging.WARNING)  # pytest keeps records
@@ -487,6 +488,7 @@ def test_random_regions_of_known_languages_stay_within_a_small_bound(fresh):
     assert len(answers) < len(tags) / 10
 
 
+@pytest.mark.slow
 def test_random_accept_language_headers_stay_within_a_small_bound(fresh):
     rng = random.Random(9)
     headers = {", ".join(_random_tag(rng) for _ in range(16)) for _ in range(1000)}

@@ -14,6 +14,8 @@ import httpx
 import pytest
 from conftest import REPO, free_port
 
+pytestmark = pytest.mark.slow
+
 ACTIONDIR = Path(sys.executable).parent / "actiondir"
 
 

@@ -9,6 +9,8 @@ and invalid input rejected with a 4xx.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ import schemathesis
 from conftest import schema_for_python
 from factory import default_listings, write_dataset
 from hypothesis import HealthCheck, settings
+from litestar import Litestar
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -25,7 +28,7 @@ from api.routes.curation import create_token
 from api.settings import load_settings
 from api.store import Store
 
-TOKENS: dict[str, str] = {}
+ROLES = ("curator", "reviewer", "admin")
 
 
 def _tampers_with_authorization(case) -> bool:
@@ -41,7 +44,7 @@ def _tampers_with_authorization(case) -> bool:
     return "auth" in said or "secur" in said
 
 
-def _headers_for(case) -> dict[str, str]:
+def _headers_for(case, tokens: dict[str, str]) -> dict[str, str]:
     """Each operation with the token of the role it is for, so the happy paths run too.
 
     The reviewer is a different person from the curator, so decisions can succeed
@@ -60,35 +63,55 @@ def _headers_for(case) -> dict[str, str]:
         role = "curator"
     else:
         return {}
-    return {"Authorization": f"Bearer {TOKENS[role]}"} if method != "OPTIONS" else {}
+    return {"Authorization": f"Bearer {tokens[role]}"} if method != "OPTIONS" else {}
+
+
+@contextmanager
+def contract_app(root: Path) -> Iterator[tuple[Litestar, dict[str, str]]]:
+    """The app on a fresh database of the default listings, and a token for each role."""
+    data = write_dataset(root / "data", default_listings())
+    store = Store(root / "api.db", create=True)
+    try:
+        import_directory(data, store)
+        tokens = {
+            role: create_token(store, name=f"{role}-person", role=role, expires_in_days=None, actor="test")[0]
+            for role in ROLES
+        }
+        # Every settings value a schemathesis run could trip over is generous: reports are rate
+        # limited per address, and 429 is a documented answer, but the happy path should run.
+        yield create_app(load_settings(db=root / "api.db", reports_per_minute=10_000), store=store), tokens
+    finally:
+        store.close()
 
 
 @pytest.fixture(scope="module")
-def api_schema(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("schemathesis")
-    data = write_dataset(root / "data", default_listings())
-    store = Store(root / "api.db", create=True)
-    import_directory(data, store)
-    for role in ("curator", "reviewer", "admin"):
-        TOKENS[role], _ = create_token(store, name=f"{role}-person", role=role, expires_in_days=None, actor="test")
-    # Every settings value a schemathesis run could trip over is generous: reports are rate
-    # limited per address, and 429 is a documented answer, but the happy path should run.
-    app = create_app(load_settings(db=root / "api.db", reports_per_minute=10_000), store=store)
-    schema = schema_for_python(app)
+def contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Litestar, dict[str, str]]]:
+    with contract_app(tmp_path_factory.mktemp("schemathesis")) as app_and_tokens:
+        yield app_and_tokens
+
+
+@pytest.fixture(scope="module")
+def role_tokens(contract: tuple[Litestar, dict[str, str]]) -> dict[str, str]:
+    return contract[1]
+
+
+@pytest.fixture(scope="module")
+def api_schema(contract: tuple[Litestar, dict[str, str]]):
+    schema = schema_for_python(contract[0])
     # OPTIONS is answered on every path for CORS preflight, so it is not an "unsupported method".
     coverage = schema.config.phases.coverage
     coverage.unexpected_methods = coverage.unexpected_methods - {"options"}
-    yield schema
-    store.close()
+    return schema
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-def test_every_operation_honours_the_contract(case):
-    response = case.call(headers=_headers_for(case))
+def test_every_operation_honours_the_contract(case, role_tokens):
+    response = case.call(headers=_headers_for(case, role_tokens))
     validate(case, response)
 
 

@@ -7,47 +7,26 @@ the real app and a real SQLite file, with every response checked against the spe
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
+from collections.abc import Iterator
 
-import schemathesis
+import pytest
 from conftest import schema_for_python
-from factory import default_listings, write_dataset
 from hypothesis import HealthCheck, settings
-from test_schemathesis import TOKENS, _headers_for, validate
-
-from api.app import create_app
-from api.dataset import import_directory
-from api.routes.curation import create_token
-from api.settings import load_settings
-from api.store import Store
-
-# The state machine is a class built from the schema at import time, so the app it talks to
-# is built here too, on a throwaway database.
-_ROOT = Path(tempfile.mkdtemp(prefix="actiondir-stateful-"))
-_store = Store(_ROOT / "api.db", create=True)
-import_directory(write_dataset(_ROOT / "data", default_listings()), _store)
-_tokens = {
-    role: create_token(_store, name=f"stateful-{role}", role=role, expires_in_days=None, actor="test")[0]
-    for role in ("curator", "reviewer", "admin")
-}
-_app = create_app(load_settings(db=_ROOT / "api.db", reports_per_minute=10_000), store=_store)
-schema = schema_for_python(_app)
+from litestar import Litestar
+from test_schemathesis import _headers_for, contract_app, validate
 
 
-class APIWorkflow(schema.as_state_machine()):  # type: ignore[misc]
-    def get_call_kwargs(self, case):
-        TOKENS.update(_tokens)  # the per-role headers of the stateless test, with this app's tokens
-        return {"headers": _headers_for(case)}
-
-    def validate_response(self, response, case, additional_checks=None, **kwargs):
-        validate(case, response, additional_checks=additional_checks, transport_kwargs=kwargs or None)
+@pytest.fixture(scope="module")
+def contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Litestar, dict[str, str]]]:
+    with contract_app(tmp_path_factory.mktemp("stateful")) as app_and_tokens:
+        yield app_and_tokens
 
 
-def test_links_are_declared():
+def test_links_are_declared(contract: tuple[Litestar, dict[str, str]]):
+    app, _ = contract
     links = [
         link
-        for item in _app.openapi_schema.to_schema()["paths"].values()
+        for item in app.openapi_schema.to_schema()["paths"].values()
         for operation in item.values()
         for response in operation["responses"].values()
         for link in response.get("links", {})
@@ -55,7 +34,18 @@ def test_links_are_declared():
     assert {"GetSubmission", "DecideSubmission", "ResolveReport", "RevokeToken"} <= set(links)
 
 
-TestStatefulWorkflows = APIWorkflow.TestCase
-TestStatefulWorkflows.settings = settings(
-    max_examples=25, stateful_step_count=6, deadline=None, suppress_health_check=list(HealthCheck)
-)
+@pytest.mark.slow
+def test_stateful_workflows(contract: tuple[Litestar, dict[str, str]]):
+    """The state machine is a class built from the schema, so it is built here, per run."""
+    app, tokens = contract
+
+    class APIWorkflow(schema_for_python(app).as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case):
+            return {"headers": _headers_for(case, tokens)}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            validate(case, response, additional_checks=additional_checks, transport_kwargs=kwargs or None)
+
+    APIWorkflow.run(
+        settings=settings(max_examples=25, stateful_step_count=6, deadline=None, suppress_health_check=list(HealthCheck))
+    )

@@ -15,6 +15,8 @@ from serving import start_server, stop_server, wait_up
 
 from api.cli import cli
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def live(seed_db: Path) -> Iterator[str]:

@@ -276,6 +276,7 @@ def test_a_database_from_before_provenance_protects_its_approvals(tmp_path, depl
 # --- the README's two commands, for real -----------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed (.ci/run installs it)")
 def test_make_test_then_make_run_keeps_an_approval(tmp_path):
     """`make test` touches the venv's stamp files; the next `make run` must not re-import."""

@@ -32,6 +32,8 @@ from api.routes.curation import create_token
 from api.store import Store, StoreBusy
 from api.writer import MAX_PENDING_WRITES, Writer
 
+pytestmark = pytest.mark.slow
+
 HOLD_SECONDS = 6.0
 WRITE_WAIT_MS = 300
 
