@@ -42,7 +42,7 @@ from api.caching import ConditionalGetMiddleware, ResponseCache
 from api.clients import client_address_resolver, parse_networks
 from api.clock import Clock, SystemClock
 from api.curation import CurationError, SubmissionInvalid
-from api.openapi_spec import SpecRenderPlugin, customize_lazily, customize_schema, serve_spec
+from api.openapi_spec import SpecRenderPlugin, customize_schema, serve_spec
 from api.problems import (
     PROBLEM_MEDIA_TYPE,
     FieldError,
@@ -500,5 +500,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     app.state.cache = cache
     app.allowed_methods = _allowed_methods(app)
     app.path_shapes = _path_shapes(app)
-    customize_lazily(app, customize_schema, _document_body_problems)
+    customize_schema(app.openapi_schema)
+    _document_body_problems(app.openapi_schema)
     return app

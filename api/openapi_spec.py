@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 
 import msgspec
 from litestar import Litestar, Request, Response, get
-from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Link, OpenAPI, OpenAPIMediaType, OpenAPIType, Schema
 
-__all__ = ["SpecRenderPlugin", "customize_lazily", "customize_schema", "ecma_message", "ecma_pattern", "render_spec", "serve_spec"]
+__all__ = ["SpecRenderPlugin", "customize_schema", "ecma_message", "ecma_pattern", "render_spec", "serve_spec"]
 
 
 def _not_nullable(schema: Schema) -> None:
@@ -83,29 +81,6 @@ def customize_schema(schema: OpenAPI) -> None:
             description="One DatasetItem as JSON per line, on `Accept: application/x-ndjson`.",
         )
     )
-
-
-class _CustomizedOpenAPIPlugin(OpenAPIPlugin):
-    """litestar's OpenAPI plugin, applying the app's customizations whenever it builds the document."""
-
-    __slots__ = ()
-
-    def _build_openapi(self) -> OpenAPI:
-        schema = super()._build_openapi()
-        for customize in self.app.state.openapi_customizations:
-            customize(schema)
-        return schema
-
-
-def customize_lazily(app: Litestar, *customizations: Callable[[OpenAPI], None]) -> None:
-    """Apply ``customizations`` to the OpenAPI document when litestar first builds it.
-
-    Building the document is most of the cost of building the app, and most apps (a test's,
-    a worker's) never serve it; litestar builds it on first use (``app.openapi_schema``, the
-    docs UI, /v1/openapi.json), so every reader still sees the customized document.
-    """
-    app.state.openapi_customizations = customizations
-    app.plugins.get(OpenAPIPlugin).__class__ = _CustomizedOpenAPIPlugin
 
 
 def _struct_components(names: set[str]) -> dict[str, dict]:
