@@ -446,6 +446,8 @@ def test_token_create_prints_the_token_alone_on_the_last_line(site: Site) -> Non
 def test_token_list_shows_state_and_last_use_but_never_secrets(site: Site) -> None:
     used, unused, revoked, expired = (site.mint("curator") for _ in range(4))
     assert site.http.get("/v1/submissions", headers=used.auth).status_code == 200
+    # The stamp is written by the writer thread just after the answer: wait for it.
+    assert eventually(lambda: site.sql("select last_used_at from tokens where id = ?", (used.token_id,))[0][0])
     assert cli_run("token", "revoke", str(revoked.token_id), "--db", str(site.dep.db)).exit_code == 0
     site.execute("update tokens set expires_at = '2020-01-01T00:00:00+00:00' where id = ?", (expired.token_id,))
 
