@@ -580,13 +580,7 @@ def _refuse_upper_case(host: str, known: frozenset[str]) -> None:
         if domain:
             written = host.rstrip(".").split(".")[-(domain.count(".") + 1) :]
             as_seen = ".".join(_label_to_unicode(label.lower()) if label.lower().startswith("xn--") else label for label in written)
-            similar = sorted(_skeleton_index(known).get(skeleton(as_seen), frozenset()) - {domain})
-            if similar:
-                raise _Refused(
-                    "confusable-domain",
-                    f"{as_seen!r} looks like {_shown(similar[0])}, a different domain known to the directory "
-                    "(another listing, or another address of this one): one of the two is a look-alike",
-                )
+            _refuse_look_alike(as_seen, repr(as_seen), domain, known)
     raise _Refused("host-case", f"host {host!r} has upper-case letters: write it in lower case ({lowered!r})")
 
 
@@ -657,11 +651,16 @@ def _parse_port(colon: str, port_text: str) -> int | None:
 
 def _check_known(domain: str, known: frozenset[str]) -> None:
     unicode = ".".join(_label_to_unicode(label) for label in domain.split("."))
-    similar = sorted(_skeleton_index(known).get(skeleton(unicode), frozenset()) - {domain})
+    _refuse_look_alike(unicode, _shown(domain), domain, known)
+
+
+def _refuse_look_alike(seen: str, shown: str, domain: str, known: frozenset[str]) -> None:
+    """Refuse ``domain`` when ``seen`` (how a reader sees it) looks like another known domain."""
+    similar = sorted(_skeleton_index(known).get(skeleton(seen), frozenset()) - {domain})
     if similar:
         raise _Refused(
             "confusable-domain",
-            f"{_shown(domain)} looks like {_shown(similar[0])}, a different domain known to the directory "
+            f"{shown} looks like {_shown(similar[0])}, a different domain known to the directory "
             "(another listing, or another address of this one): one of the two is a look-alike",
         )
 
