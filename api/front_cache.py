@@ -144,7 +144,7 @@ class FrontCache:
             media_type = _dataset_media_type(None if accept is None else accept.decode("latin-1"))
         return (
             path,
-            scope.get("raw_path"),
+            (scope.get("raw_path") or b"").partition(b"?")[0],  # some servers include the query
             tuple(sorted(parameters)),
             languages,
             self.clock.now().date(),
