@@ -31,6 +31,7 @@ only when its ``X-Dataset-Revision`` is the revision the cache belongs to.
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -178,8 +179,13 @@ class FrontCache:
         except IndexError:  # no database open yet (served without lifespan events)
             await self.app(scope, receive, send)
             return
-        revision = self._current_revision(store)
-        key = self._key(scope, store, revision, headers)
+        try:
+            revision = self._current_revision(store)
+            key = self._key(scope, store, revision, headers)
+        except sqlite3.OperationalError:  # busy or recovering: the app answers (503 and Retry-After)
+            self._next_poll = 0.0
+            await self.app(scope, receive, send)
+            return
         entry = self._entries.get(key)
         if_none_match = headers.get(b"if-none-match")
         if entry is not None:

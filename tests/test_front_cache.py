@@ -239,3 +239,21 @@ def test_a_write_by_this_process_outside_http_is_seen_at_once(counted, deploymen
     docs[0]["translations"]["en"]["title"] = "Evacuation, imported title"
     deployment.reimport(docs)
     assert client.get("/v1/listings/ru-evacuation").json()["title"] == "Evacuation, imported title"
+
+
+def test_a_busy_database_gets_the_apps_503_not_a_crash_in_front(counted):
+    client, calls = counted
+    assert client.get("/v1/listings").status_code == 200
+    store = client.app.state.store_provider()
+
+    def busy() -> int:
+        raise sqlite3.OperationalError("database is locked")
+
+    store.get_revision = busy
+    client.app.front_cache._next_poll = 0.0  # the next read re-reads the revision
+    try:
+        response = client.get("/v1/listings")
+    finally:
+        del store.get_revision
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"]
