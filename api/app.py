@@ -42,6 +42,7 @@ from api.caching import ConditionalGetMiddleware, ResponseCache
 from api.clients import client_address_resolver, parse_networks
 from api.clock import Clock, SystemClock
 from api.curation import CurationError, SubmissionInvalid
+from api.front_cache import FrontCache
 from api.openapi_spec import SpecRenderPlugin, customize_schema, serve_spec
 from api.problems import (
     PROBLEM_MEDIA_TYPE,
@@ -320,10 +321,19 @@ class ActionDirectory(Litestar):
         response = handle_http_exception(request, InvalidRequest(errors))
         await response.to_asgi_response(app=None, request=request)(scope, receive, send)
 
+    front_cache: FrontCache | None = None
+    """Answers repeat public reads before anything below runs (api/front_cache.py)."""
+
     async def __call__(self, scope, receive, send) -> None:  # type: ignore[override]
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
-            return
+        elif self.front_cache is not None:
+            await self.front_cache(scope, receive, send)
+        else:
+            await self.handle(scope, receive, send)
+
+    async def handle(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        """Everything an HTTP request gets from the app, below the front cache."""
         method = scope["method"]
         preflight = method == "OPTIONS" and _is_preflight(scope["headers"])
 
@@ -500,6 +510,14 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     app.state.cache = cache
     app.allowed_methods = _allowed_methods(app)
     app.path_shapes = _path_shapes(app)
+    app.front_cache = FrontCache(
+        app.handle,
+        store_provider=provide_store,
+        clock=clock,
+        max_entries=settings.response_cache_size,
+        revision_poll_ms=settings.revision_poll_ms,
+        shared_headers=_EVERY_RESPONSE,
+    )
     customize_schema(app.openapi_schema)
     _document_body_problems(app.openapi_schema)
     return app

@@ -4,7 +4,8 @@
 request asked (route, canonical parameters, negotiated languages). All entries belong to
 one dataset revision: when the revision moves (an import, an approved change), the next
 request finds the cache empty. Each process asks the database for the revision on every
-request (one indexed read), so a change made by any process is seen by all at once.
+request (one indexed read), so a change made by any process is seen by all at once. A repeat
+of a public read usually never gets here: ``api.front_cache`` answers it in front of litestar.
 
 ``ConditionalGetMiddleware`` gives *every* GET a validator and cache headers: it keeps the
 ETag a handler set (or derives one from the body), adds the default ``Cache-Control``,

@@ -35,7 +35,14 @@ SETTINGS: tuple[Setting, ...] = (
         "process's write lock before giving up (the API answers 503 with Retry-After; the CLI "
         "says to try again).",
     ),
-    Setting("response_cache_size", 4096, "Pre-encoded response bodies kept per process (LRU)."),
+    Setting("response_cache_size", 4096, "Responses kept per process (LRU), by the front cache (whole answers) and by the handlers (encoded bodies) each."),
+    Setting(
+        "revision_poll_ms",
+        1000,
+        "Milliseconds between checks of the dataset revision by the front response cache: a "
+        "write by another process (worker, import) is served within this long; one made by "
+        "the same process at once.",
+    ),
     Setting("reports_per_minute", 5, "Public reports accepted per client address per minute (per process)."),
     Setting(
         "trusted_proxies",
@@ -58,6 +65,7 @@ class Settings:
     stale_while_revalidate: int
     write_wait_ms: int
     response_cache_size: int
+    revision_poll_ms: int
     reports_per_minute: int
     trusted_proxies: str
 

@@ -48,6 +48,10 @@ __all__ = [
     "is_busy_error",
 ]
 
+#: Write transactions this process has committed: the front cache (api/front_cache.py) re-reads
+#: the dataset revision when it moves, so this process's own writes are seen at once.
+local_commits = 0
+
 _encoder = msgspec.json.Encoder()
 
 
@@ -506,6 +510,8 @@ class _DatasetStore:
             raise
         else:
             self.conn.execute("commit")
+            global local_commits
+            local_commits += 1
 
     # --- reads ----------------------------------------------------------------------------
 

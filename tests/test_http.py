@@ -980,7 +980,7 @@ def test_a_changed_title_is_served_at_once(deployment, client):
     for path, title in warm.items():
         for _ in range(2):  # the second request is a cache hit
             assert title(client.get(path)) == "ru-evacuation in English"
-    hits_before = client.app.state.cache.hits
+    hits_before = client.app.front_cache.hits
     assert hits_before >= 3
 
     docs = default_listings()

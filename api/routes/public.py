@@ -61,10 +61,11 @@ JSON = "application/json"
 NDJSON = "application/x-ndjson"
 _encoder = msgspec.json.Encoder()
 
+LANG_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?\Z"
 LangParam = Annotated[
     str | None,
     Parameter(
-        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?\Z",
+        pattern=LANG_PATTERN,
         description="Language for titles, summaries and names (BCP 47, e.g. `ru`, `pt-BR`). "
         "Wins over `Accept-Language`. Unavailable languages fall back as the README documents.",
     ),

@@ -1,0 +1,238 @@
+"""The response cache in front of the framework: whole answers to repeat public reads.
+
+A read served by the handlers' ``ResponseCache`` (api/caching.py) still goes through
+litestar's routing, dependency injection, the query-parameter hook, the middleware stack and
+response objects. ``FrontCache`` sits outside all of that: it keeps the complete answer
+(status, every header, the body as sent) to a GET of a public read route, and answers a
+repeat of that request, HEAD and ``If-None-Match`` included, without calling the app.
+
+What it keys on is everything the app's answer depends on:
+
+- the path and the query string, each parameter as written, sorted (``?a=1&b=2`` and
+  ``?b=2&a=1`` are one answer); a parameter the app rejects (unknown, repeated, malformed)
+  gets a 400 from the app, and only 200s are stored, so the cache never answers for it;
+- the languages, reduced as the handlers reduce them (``language_preferences`` and
+  ``answer_languages`` against the dataset's language tags), so random ``Accept-Language``
+  values share a bounded set of entries;
+- the date by the app's clock (lifecycle rules change at midnight UTC);
+- whether the body is gzip or identity, and for ``/v1/dataset`` the negotiated media type.
+
+Requests with an ``Authorization`` header, any other route, and any request whose
+key-relevant headers are repeated go straight to the app.
+
+Staleness: all entries belong to one dataset revision. The revision is re-read at most every
+``revision_poll_ms`` milliseconds, and at once after this process commits a write (the
+store counts its commits) or handles any request that is not GET/HEAD. A write made by
+another process (another worker, ``actiondir import``) is therefore seen within
+``revision_poll_ms``; a write made here is seen by the next request. An answer is stored
+only when its ``X-Dataset-Revision`` is the revision the cache belongs to.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from urllib.parse import parse_qsl
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import store as store_module
+from api.caching import _accepts_gzip, _etag_matches
+from api.clock import Clock
+from api.i18n import answer_languages, language_preferences
+from api.routes.public import LANG_PATTERN, DatasetLanguages, _dataset_media_type
+from api.store import Store
+
+__all__ = ["FrontCache", "PUBLIC_READ_PATH"]
+
+#: The public read routes: every one answers through ``Reader.respond`` (with an
+#: ``X-Dataset-Revision``) and depends on no credential.
+PUBLIC_READ_PATH = re.compile(
+    r"/v1/(?:listings(?:/[^/]+(?:/revisions)?)?|countries(?:/[^/]+(?:/listings)?)?|topics|dataset|changes)"
+)
+#: A ``lang`` the app accepts (its parameter's pattern).
+LANG_VALUE = re.compile(LANG_PATTERN)
+#: Routes whose answers contain no text in a negotiated language.
+_LANGUAGE_FREE = re.compile(r"/v1/(?:dataset|changes|listings/[^/]+/revisions)")
+
+#: Headers the conditional-GET layer keeps on a 304 (api/caching.py), CORS ones included.
+_KEPT_ON_304 = frozenset({b"etag", b"cache-control", b"vary", b"content-language", b"content-location"})
+#: Request headers the key reads; each must appear at most once for the request to be cached.
+_KEY_HEADERS = frozenset({b"accept", b"accept-encoding", b"accept-language", b"if-none-match"})
+
+
+class _Entry:
+    __slots__ = ("body", "etag", "headers", "not_modified_headers")
+
+    def __init__(self, headers: list[tuple[bytes, bytes]], body: bytes, shared_tail: int) -> None:
+        self.headers = headers
+        self.body = body
+        self.etag = next(v for k, v in headers if k == b"etag").decode("latin-1")
+        own, shared = headers[: len(headers) - shared_tail], headers[len(headers) - shared_tail :]
+        self.not_modified_headers = [
+            (k, v) for k, v in own if k in _KEPT_ON_304 or k.startswith(b"access-control-")
+        ] + shared
+
+
+class FrontCache:
+    """An ASGI layer answering repeat public reads from stored whole responses."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        store_provider: Callable[[], Store],
+        clock: Clock,
+        max_entries: int,
+        revision_poll_ms: int,
+        shared_headers: tuple[tuple[bytes, bytes], ...],
+    ) -> None:
+        self.app = app
+        self.store_provider = store_provider
+        self.clock = clock
+        self.max_entries = max_entries
+        self.poll_seconds = revision_poll_ms / 1000
+        self.shared_headers = shared_headers
+        """What the app's outer layer appends to every answer: the same on a 304."""
+        self.revision: int | None = None
+        self.languages = DatasetLanguages()
+        self._entries: OrderedDict[tuple, _Entry] = OrderedDict()
+        self._next_poll = 0.0
+        self._seen_commits = -1
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _current_revision(self, store: Store) -> int:
+        now = time.monotonic()
+        commits = store_module.local_commits
+        if now >= self._next_poll or commits != self._seen_commits:
+            self._seen_commits = commits
+            revision = store.get_revision()
+            self._next_poll = now + self.poll_seconds
+            if revision != self.revision:
+                self._entries.clear()
+                self.revision = revision
+        return self.revision  # type: ignore[return-value]
+
+    def _key(self, scope: Scope, store: Store, revision: int, headers: dict[bytes, bytes]) -> tuple:
+        path = scope["path"]
+        query = scope["query_string"]
+        accept_encoding = headers.get(b"accept-encoding", b"").decode("latin-1")
+        parameters = query.split(b"&") if query else []
+        if _LANGUAGE_FREE.fullmatch(path):
+            languages = None
+        else:
+            lang = None
+            if b"lang" in query:
+                langs = [v for k, v in parse_qsl(query.decode("latin-1"), keep_blank_values=True) if k == "lang"]
+                lang = langs[0] if langs else None
+                if len(langs) == 1 and LANG_VALUE.fullmatch(lang):
+                    # A valid tag is keyed by what it negotiates, not as written: random tags
+                    # share the entries of the languages they fall back to.
+                    parameters = [p for p in parameters if not p.startswith(b"lang=")]
+            accept_language = headers.get(b"accept-language")
+            preferences = language_preferences(lang, None if accept_language is None else accept_language.decode("latin-1"))
+            languages = answer_languages(preferences, self.languages.at(store, revision), True)
+        media_type = None
+        if path == "/v1/dataset":
+            accept = headers.get(b"accept")
+            media_type = _dataset_media_type(None if accept is None else accept.decode("latin-1"))
+        return (
+            path,
+            (scope.get("raw_path") or b"").partition(b"?")[0],  # some servers include the query
+            tuple(sorted(parameters)),
+            languages,
+            self.clock.now().date(),
+            _accepts_gzip(accept_encoding),
+            media_type,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        if method != "GET" and method != "HEAD":
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                self._next_poll = 0.0  # a write handled here is seen by the next read
+            return
+        if scope.get("root_path") or not PUBLIC_READ_PATH.fullmatch(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        headers: dict[bytes, bytes] = {}
+        for name, value in scope["headers"]:
+            if name == b"authorization" or (name in _KEY_HEADERS and name in headers):
+                await self.app(scope, receive, send)
+                return
+            if name in _KEY_HEADERS:
+                headers[name] = value
+        try:
+            store = self.store_provider()
+        except IndexError:  # no database open yet (served without lifespan events)
+            await self.app(scope, receive, send)
+            return
+        try:
+            revision = self._current_revision(store)
+            key = self._key(scope, store, revision, headers)
+        except sqlite3.OperationalError:  # busy or recovering: the app answers (503 and Retry-After)
+            self._next_poll = 0.0
+            await self.app(scope, receive, send)
+            return
+        entry = self._entries.get(key)
+        if_none_match = headers.get(b"if-none-match")
+        if entry is not None:
+            self._entries.move_to_end(key)
+            self.hits += 1
+            if if_none_match is not None and _etag_matches(if_none_match.decode("latin-1"), entry.etag):
+                await send({"type": "http.response.start", "status": 304, "headers": entry.not_modified_headers})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
+            await send({"type": "http.response.body", "body": b"" if method == "HEAD" else entry.body})
+            return
+        self.misses += 1
+        if method == "HEAD" or if_none_match is not None:  # the app's answer would not hold the body
+            await self.app(scope, receive, send)
+            return
+        await self._fill(scope, receive, send, key, revision)
+
+    async def _fill(self, scope: Scope, receive: Receive, send: Send, key: tuple, revision: int) -> None:
+        """Pass the request to the app, keeping a copy of a complete 200 answer at ``revision``."""
+        start: Message | None = None
+        chunks: list[bytes] = []
+        commits = store_module.local_commits
+
+        async def keep(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message if message["status"] == 200 else None
+            elif start is not None and message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    self._store(key, revision, commits, start, b"".join(chunks))
+            await send(message)
+
+        await self.app(scope, receive, keep)
+
+    def _store(self, key: tuple, revision: int, commits: int, start: Message, body: bytes) -> None:
+        headers = list(start.get("headers", ()))
+        answered_at = next((v for k, v in headers if k == b"x-dataset-revision"), None)
+        if (
+            answered_at != str(revision).encode()
+            or revision != self.revision
+            or commits != store_module.local_commits
+            or not any(k == b"etag" for k, _ in headers)
+            or tuple(headers[len(headers) - len(self.shared_headers) :]) != self.shared_headers
+        ):
+            return
+        self._entries[key] = _Entry(headers, body, len(self.shared_headers))
+        if len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)

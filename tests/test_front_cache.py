@@ -1,0 +1,259 @@
+"""The front response cache (api/front_cache.py): repeat public reads never reach litestar,
+yet every answer is the app's, byte for byte, and no write is served stale for longer than
+documented."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from conftest import Deployment
+from litestar.testing import TestClient
+
+from api.routes.curation import create_token
+from api.store import Store
+
+SOURCES = ["https://sources.example.org/check"]
+
+
+class AppCalls:
+    """Counts the requests that get past the front cache into the app."""
+
+    def __init__(self, client: TestClient) -> None:
+        front = client.app.front_cache
+        self.count = 0
+        inner = front.app
+
+        async def counting(scope, receive, send):  # type: ignore[no-untyped-def]
+            self.count += 1
+            await inner(scope, receive, send)
+
+        front.app = counting
+
+
+def _client(deployment: Deployment, **settings: Any) -> Iterator[tuple[TestClient, AppCalls]]:
+    with deployment.client(**settings) as client:
+        yield client, AppCalls(client)
+
+
+@pytest.fixture
+def counted(deployment: Deployment) -> Iterator[tuple[TestClient, AppCalls]]:
+    yield from _client(deployment, revision_poll_ms=60_000)
+
+
+PUBLIC_READS = [
+    "/v1/listings",
+    "/v1/listings?country=RU&limit=2",
+    "/v1/listings?limit=2&country=RU",
+    "/v1/listings?lang=ru",
+    "/v1/listings/ru-evacuation",
+    "/v1/listings/ru-evacuation/revisions",
+    "/v1/countries",
+    "/v1/countries/RU",
+    "/v1/countries/RU/listings",
+    "/v1/topics",
+    "/v1/dataset",
+    "/v1/changes",
+]
+
+
+@pytest.mark.parametrize("path", PUBLIC_READS)
+def test_a_repeat_read_is_answered_without_the_app(counted, path):
+    client, calls = counted
+    first = client.get(path)
+    assert first.status_code == 200, first.text
+    after_first = calls.count
+    assert after_first == 1
+    for _ in range(3):
+        again = client.get(path)
+        assert again.status_code == 200
+        assert again.content == first.content
+        assert again.headers.raw == first.headers.raw
+    assert calls.count == after_first
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Accept-Encoding": "gzip"}, {"Accept-Encoding": "identity"}, {"Accept-Language": "ru"}, {"Accept": "application/x-ndjson"}],
+    ids=["plain", "gzip", "identity", "ru", "ndjson"],
+)
+@pytest.mark.parametrize("path", ["/v1/listings", "/v1/dataset", "/v1/countries", "/v1/listings/ru-evacuation"])
+def test_head_and_304_from_the_front_cache_are_the_apps(counted, path, headers):
+    client, calls = counted
+    head_from_app = client.head(path, headers=headers)  # HEAD and If-None-Match misses go to the app
+    first = client.get(path, headers=headers)
+    etag = first.headers["etag"]
+    not_modified_from_app = client.get(path, headers={**headers, "If-None-Match": etag})
+    assert calls.count == 2  # HEAD and 304 misses reached the app; the GET above was stored
+    calls.count = 0  # everything below is from the front cache
+
+    head = client.head(path, headers=headers)
+    assert (head.status_code, head.headers.raw, head.content) == (200, head_from_app.headers.raw, b"")
+    not_modified = client.get(path, headers={**headers, "If-None-Match": etag})
+    assert not_modified.status_code == 304
+    assert not_modified.headers.raw == not_modified_from_app.headers.raw
+    assert not_modified.content == b""
+    head_not_modified = client.head(path, headers={**headers, "If-None-Match": f'"other", {etag}'})
+    assert head_not_modified.status_code == 304
+    assert head_not_modified.headers.raw == not_modified_from_app.headers.raw
+    changed = client.get(path, headers={**headers, "If-None-Match": '"something-else"'})
+    assert (changed.status_code, changed.headers.raw, changed.content) == (200, first.headers.raw, first.content)
+    assert calls.count == 0
+
+
+def test_gzip_and_identity_are_stored_apart(counted):
+    client, calls = counted
+    plain = client.get("/v1/dataset", headers={"Accept-Encoding": "identity"})
+    zipped = client.get("/v1/dataset", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip" and "content-encoding" not in plain.headers
+    assert client.get("/v1/dataset", headers={"Accept-Encoding": "identity"}).headers.raw == plain.headers.raw
+    assert client.get("/v1/dataset", headers={"Accept-Encoding": "gzip"}).headers.raw == zipped.headers.raw
+    assert calls.count == 2
+
+
+INVALID = [
+    "/v1/listings?limit=20&limit=20",
+    "/v1/listings?lang=en&lang=en",
+    "/v1/listings?lang=en&lang=ru",
+    "/v1/listings?lang=",
+    "/v1/listings?lang=en!",
+    "/v1/listings?lang=english-please",
+    "/v1/listings?limit=020",
+    "/v1/listings?limit=0",
+    "/v1/listings?kind=null",
+    "/v1/listings?unknown=1",
+    "/v1/listings?lang=en&unknown=1",
+    "/v1/listings/ru-evacuation?lang=en&x=1",
+    "/v1/listings/Not_An_Id",
+    "/v1/countries/ru",
+    "/v1/countries/RU?limit=2",
+    "/v1/changes?since=s1.x",
+    "/v1/topics?lang=en&lang=en",
+]
+
+
+@pytest.mark.parametrize("path", INVALID)
+def test_an_invalid_request_is_never_answered_from_the_cache(counted, path):
+    client, calls = counted
+    # Warm every valid neighbour the invalid request could be mistaken for.
+    for valid in ("/v1/listings", "/v1/listings?lang=en", "/v1/listings?limit=20", "/v1/listings/ru-evacuation",
+                  "/v1/countries/RU", "/v1/topics", "/v1/topics?lang=en", "/v1/changes"):
+        assert client.get(valid).status_code == 200
+    before = calls.count
+    for _ in range(2):
+        response = client.get(path)
+        assert response.status_code in (400, 404), response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert calls.count == before + 2
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/v1/listings"])
+def test_authenticated_and_unlisted_requests_always_reach_the_app(counted, path):
+    client, calls = counted
+    for _ in range(3):
+        client.get(path, headers={"Authorization": "Bearer nothing"} if path != "/healthz" else {})
+    assert calls.count == 3
+
+
+def test_random_language_tags_share_the_entries_of_what_they_negotiate(counted):
+    client, calls = counted
+    baseline = client.get("/v1/listings")
+    for tag in ("qq", "qqa", "zz-Latn", "xx-ZZ", "qq-419"):
+        response = client.get("/v1/listings", params={"lang": tag})
+        assert response.content == baseline.content, tag  # nothing to answer in: the default answer
+        assert response.headers.raw == baseline.headers.raw, tag
+    assert len(client.app.front_cache) == 1
+    assert calls.count == 1
+
+
+def test_the_cache_is_bounded(deployment):
+    for client, calls in _client(deployment, response_cache_size=3):
+        for limit in range(1, 10):
+            assert client.get("/v1/listings", params={"limit": limit}).status_code == 200
+        assert len(client.app.front_cache) == 3
+
+
+def _bump_revision_from_elsewhere(deployment: Deployment) -> None:
+    """A write by another process: not through this process's Store, so it sees no commit."""
+    connection = sqlite3.connect(deployment.db)
+    with connection:
+        connection.execute("update meta set value = cast(value as integer) + 1 where key = 'revision'")
+    connection.close()
+
+
+def test_another_processs_write_is_seen_within_the_poll_interval(deployment):
+    for client, _ in _client(deployment, revision_poll_ms=100):
+        assert client.get("/v1/topics").headers["x-dataset-revision"] == "1"
+        _bump_revision_from_elsewhere(deployment)
+        time.sleep(0.15)
+        assert client.get("/v1/topics").headers["x-dataset-revision"] == "2"
+
+
+def test_until_the_poll_interval_ends_the_stored_answer_is_served(counted, deployment):
+    client, calls = counted  # polls every 60 s
+    assert client.get("/v1/topics").headers["x-dataset-revision"] == "1"
+    _bump_revision_from_elsewhere(deployment)
+    assert client.get("/v1/topics").headers["x-dataset-revision"] == "1"  # the documented bound
+    assert calls.count == 1
+
+
+def test_an_approval_in_this_process_is_seen_at_once(counted, deployment):
+    client, calls = counted  # polls every 60 s: only the local write can make it fresh
+    url = "/v1/listings/ru-evacuation"
+    before = client.get(url).json()
+    assert client.get(url).json() == before and calls.count == 1
+
+    store = Store(deployment.db)
+    try:
+        curator, _ = create_token(store, name="Curatorova Front", role="curator", expires_in_days=None, actor="test")
+        reviewer, _ = create_token(store, name="Reviewski Front", role="reviewer", expires_in_days=None, actor="test")
+    finally:
+        store.close()
+    doc = next(i["listing"] for i in client.get("/v1/dataset").json()["listings"] if i["listing"]["id"] == "ru-evacuation")
+    doc["translations"]["en"]["title"] = "Evacuation, approved title"
+    submitted = client.post(
+        "/v1/submissions",
+        json={"action": "update", "listing_id": "ru-evacuation", "base_revision": before["revision"], "listing": doc,
+              "note": "A correction", "sources": SOURCES},
+        headers={"Authorization": f"Bearer {curator}"},
+    )
+    assert submitted.status_code == 201, submitted.text
+    decided = client.post(
+        f"/v1/submissions/{submitted.json()['id']}/decision",
+        json={"decision": "approve", "reason": "Checked the sources"},
+        headers={"Authorization": f"Bearer {reviewer}"},
+    )
+    assert decided.status_code == 200, decided.text
+    assert client.get(url).json()["title"] == "Evacuation, approved title"
+
+
+def test_a_write_by_this_process_outside_http_is_seen_at_once(counted, deployment):
+    client, _ = counted  # polls every 60 s
+    assert client.get("/v1/listings/ru-evacuation").json()["title"] == "ru-evacuation in English"
+    from factory import default_listings
+
+    docs = default_listings()
+    docs[0]["translations"]["en"]["title"] = "Evacuation, imported title"
+    deployment.reimport(docs)
+    assert client.get("/v1/listings/ru-evacuation").json()["title"] == "Evacuation, imported title"
+
+
+def test_a_busy_database_gets_the_apps_503_not_a_crash_in_front(counted):
+    client, calls = counted
+    assert client.get("/v1/listings").status_code == 200
+    store = client.app.state.store_provider()
+
+    def busy() -> int:
+        raise sqlite3.OperationalError("database is locked")
+
+    store.get_revision = busy
+    client.app.front_cache._next_poll = 0.0  # the next read re-reads the revision
+    try:
+        response = client.get("/v1/listings")
+    finally:
+        del store.get_revision
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"]
