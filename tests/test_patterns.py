@@ -39,7 +39,7 @@ from api.cli import cli
 from api.dataset import DatasetInvalid, load_directory
 from api.i18n import canonical_tag
 from api.openapi_spec import ecma_message, ecma_pattern, render_spec
-from api.routes.curation import create_token
+from api.services.tokens import create_token
 from api.store import Store
 from api.vetting import check_url
 
