@@ -42,7 +42,8 @@ from api.caching import ConditionalGetMiddleware, ResponseCache
 from api.clients import client_address_resolver, parse_networks
 from api.clock import Clock, SystemClock
 from api.errors import Conflict, DomainError, Invalid
-from api.openapi_spec import SpecRenderPlugin, customize_schema, ecma_message, serve_spec
+from api.messages import ecma_message
+from api.openapi_spec import SpecRenderPlugin, customize_schema, serve_spec
 from api.problems import (
     PROBLEM_MEDIA_TYPE,
     FieldError,

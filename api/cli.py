@@ -254,7 +254,7 @@ def token_create(name: str, role: str, expires_in_days: int | None, db: Path | N
         actiondir token create --name "Ana Souza" --role reviewer --expires-in-days 180
     """
     from api.errors import DomainError  # noqa: PLC0415
-    from api.openapi_spec import ecma_message  # noqa: PLC0415
+    from api.messages import ecma_message  # noqa: PLC0415
     from api.services.tokens import create_token  # noqa: PLC0415
 
     store = _open_store(db)
@@ -367,7 +367,7 @@ def openapi(output: Path) -> None:
     Example:
         actiondir openapi -o openapi/v1.json
     """
-    from api.openapi_spec import render_spec  # noqa: PLC0415
+    from api.committed_spec import render_spec  # noqa: PLC0415
 
     text = render_spec()
     if str(output) == "-":
