@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from api.auth import Identity
+from api.credentials import Identity
 from api.errors import Conflict, FourEyesViolation, Invalid, NotFound
 from api.models import (
     CreateSubmission,

@@ -5,7 +5,7 @@ Each write runs in one transaction with its audit record.
 
 from __future__ import annotations
 
-from api.auth import Identity
+from api.credentials import Identity
 from api.errors import Conflict, Invalid, NotFound
 from api.models import Report
 from api.services.curation import check_free_text

@@ -10,7 +10,7 @@ import datetime as dt
 
 import msgspec
 
-from api.auth import generate_token, hash_token
+from api.credentials import generate_token, hash_token
 from api.errors import Conflict, Invalid, NotFound
 from api.identity import look_alike_of
 from api.models import TokenCreate

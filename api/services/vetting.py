@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from api.auth import Identity
+from api.credentials import Identity
 from api.errors import Conflict, NotFound
 from api.models import (
     ClosingPetition,
