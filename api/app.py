@@ -41,8 +41,9 @@ from api.bodies import MAX_BODY_BYTES, JsonRequest
 from api.caching import ConditionalGetMiddleware, ResponseCache
 from api.clients import client_address_resolver, parse_networks
 from api.clock import Clock, SystemClock
-from api.curation import CurationError, SubmissionInvalid
+from api.errors import Conflict, DomainError, Invalid
 from api.front_cache import FrontCache
+from api.messages import ecma_message
 from api.openapi_spec import SpecRenderPlugin, customize_schema, serve_spec
 from api.problems import (
     PROBLEM_MEDIA_TYPE,
@@ -160,17 +161,18 @@ def provide_identity(request: Request) -> Identity:
     return request.scope["actiondir_identity"]  # type: ignore[typeddict-item]
 
 
-def handle_curation_error(request: Request, exc: CurationError) -> Response:
-    """Curation rule failures as problems (409s carry the listing's current revision)."""
-    status = exc.status
-    if isinstance(exc, SubmissionInvalid):
-        return handle_http_exception(request, InvalidRequest(exc.errors))
+def handle_domain_error(request: Request, exc: DomainError) -> Response:
+    """A refused business rule (api.errors) as a problem: 400 naming the fields, 403, 404, or
+    409 carrying the listing's current revision."""
+    if isinstance(exc, Invalid):
+        errors = [FieldError(in_="body", field=field, detail=detail) for field, detail in exc.problems]
+        return handle_http_exception(request, InvalidRequest(errors))
     problem = Problem(
         type="about:blank",
-        title=HTTPStatus(status).phrase,
-        status=status,
-        detail=exc.detail,
-        current_revision=exc.extra.get("current_revision"),
+        title=HTTPStatus(exc.status).phrase,
+        status=exc.status,
+        detail=ecma_message(exc.detail),
+        current_revision=exc.current_revision if isinstance(exc, Conflict) else None,
     )
     return problem_response(request, problem)
 
@@ -448,7 +450,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         before_request=reject_unknown_query_parameters,
         exception_handlers={
             **exception_handlers,
-            CurationError: handle_curation_error,
+            DomainError: handle_domain_error,
             StoreBusy: handle_store_busy,
             sqlite3.OperationalError: handle_database_error,
         },  # type: ignore[dict-item]

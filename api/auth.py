@@ -17,15 +17,12 @@ Why this shape:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import secrets
-from dataclasses import dataclass
-from typing import Literal
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
+
+from api.credentials import ROLES, Identity, Role, generate_token, hash_token, tokens_equal
 
 __all__ = [
     "ROLES",
@@ -36,38 +33,6 @@ __all__ = [
     "identity_from_headers",
     "requires",
 ]
-
-Role = Literal["curator", "reviewer", "admin"]
-ROLES: tuple[Role, ...] = ("curator", "reviewer", "admin")
-TOKEN_PREFIX = "ad_"
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """Who is acting: the token's row id, its name, the person it stands for, and role."""
-
-    token_id: int
-    name: str
-    role: Role
-    person: str
-    """The four-eyes identity (``api.identity.person_key`` of the name); compare this, not names."""
-
-    def at_least(self, role: Role) -> bool:
-        return ROLES.index(self.role) >= ROLES.index(role)
-
-
-def generate_token() -> str:
-    """A new bearer token: a recognizable prefix and 256 random bits."""
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def tokens_equal(stored_hash: str, token: str) -> bool:
-    return hmac.compare_digest(stored_hash, hash_token(token))
-
 
 def bearer_token(authorization: str | None) -> str | None:
     if not authorization:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from api.curation import diff_documents
+from api.services.curation import diff_documents
 from api.i18n import best_language, country_name, language_name, ui_language
 from api.models import (
     COUNTRY_WORLDWIDE,

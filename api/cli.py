@@ -253,15 +253,16 @@ def token_create(name: str, role: str, expires_in_days: int | None, db: Path | N
     Example:
         actiondir token create --name "Ana Souza" --role reviewer --expires-in-days 180
     """
-    from api.curation import CurationError  # noqa: PLC0415
-    from api.routes.curation import create_token  # noqa: PLC0415
+    from api.errors import DomainError  # noqa: PLC0415
+    from api.messages import ecma_message  # noqa: PLC0415
+    from api.services.tokens import create_token  # noqa: PLC0415
 
     store = _open_store(db)
     try:
         secret, row = create_token(store, name=name, role=role, expires_in_days=expires_in_days, actor="cli")
-    except CurationError as exc:
+    except DomainError as exc:
         raise click.ClickException(
-            f"invalid --name {name!r}: {exc.detail.removeprefix('name: ')} "
+            f"invalid --name {name!r}: {ecma_message(exc.detail).removeprefix('name: ')} "
             "(a name is ASCII letters, digits, spaces and ._@-, without leading or trailing space)"
         ) from None
     finally:
@@ -281,15 +282,17 @@ def token_list(db: Path | None) -> None:
     Example:
         actiondir token list
     """
+    from api.services.tokens import list_tokens, token_state  # noqa: PLC0415
+
     store = _open_store(db)
     try:
-        rows = store.list_tokens()
+        rows = list_tokens(store)
         now = store.clock.now()  # the clock the API's expiry check uses
     finally:
         store.close()
     click.echo(f"{'id':>4}  {'role':<8}  {'state':<8}  {'last used':<20}  name")
     for row in rows:
-        state = "revoked" if row.revoked_at else "expired" if row.expires_at and row.expires_at <= now else "active"
+        state = token_state(row, now)
         used = row.last_used_at.isoformat() if row.last_used_at else "never"
         click.echo(f"{row.id:>4}  {row.role:<8}  {state:<8}  {used:<20}  {row.name}")
 
@@ -304,13 +307,13 @@ def token_revoke(token_id: int, db: Path | None) -> None:
     Example:
         actiondir token revoke 3
     """
-    from api.curation import CurationError  # noqa: PLC0415
-    from api.routes.curation import revoke_token  # noqa: PLC0415
+    from api.errors import DomainError  # noqa: PLC0415
+    from api.services.tokens import revoke_token  # noqa: PLC0415
 
     store = _open_store(db)
     try:
         row = revoke_token(store, token_id, actor="cli")
-    except CurationError as exc:
+    except DomainError as exc:
         raise click.ClickException(exc.detail) from None
     finally:
         store.close()
@@ -364,7 +367,7 @@ def openapi(output: Path) -> None:
     Example:
         actiondir openapi -o openapi/v1.json
     """
-    from api.openapi_spec import render_spec  # noqa: PLC0415
+    from api.committed_spec import render_spec  # noqa: PLC0415
 
     text = render_spec()
     if str(output) == "-":

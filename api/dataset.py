@@ -20,6 +20,7 @@ from pathlib import Path
 
 import msgspec
 
+from api.messages import ecma_message
 from api.models import LANGUAGE_TAG_PATTERN, Listing, Topic, TopicFile, Translation
 from api.store import ExportManifest, ImportSummary, Store
 from api.validation import check_listing, check_topics, known_domains_by_listing
@@ -66,8 +67,6 @@ def split_validation_error(error: msgspec.ValidationError) -> tuple[str, str]:
     """msgspec says ``Expected `int`, got `str` - at `$.a[0]```: return (``a[0]``, message).
 
     A quoted pattern reads as the published spec writes it (``$``, not Python's ``\\Z``)."""
-    from api.openapi_spec import ecma_message  # noqa: PLC0415 - the spec's module loads litestar; only errors need it
-
     text = str(error)
     key_match = _AT_KEY.match(text)
     if key_match:  # a bad dict key, e.g. a translation keyed by "english"

@@ -15,7 +15,7 @@ Policy for every struct (see msgspec's ``docs/structs.rst``):
 
 Every ``pattern`` ends in ``\\Z``, never ``$``: msgspec applies patterns with ``re.search``,
 and Python's ``$`` also matches before a final newline, so ``"ru\\n"`` would pass ``^[a-z]+$``.
-The published spec shows ``\\Z`` as ECMA-262's ``$`` (see ``api.openapi_spec.ecma_pattern``).
+The published spec shows ``\\Z`` as ECMA-262's ``$`` (see ``api.messages.ecma_pattern``).
 """
 
 from __future__ import annotations

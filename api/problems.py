@@ -33,7 +33,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
-from api.openapi_spec import ecma_message
+from api.messages import ecma_message
 
 __all__ = [
     "PROBLEM_MEDIA_TYPE",

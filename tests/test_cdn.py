@@ -41,7 +41,7 @@ from conftest import REPO, free_port
 from factory import default_listings, write_dataset
 
 from api.dataset import import_directory
-from api.routes.curation import create_token
+from api.services.tokens import create_token
 from api.store import Store
 
 pytestmark = pytest.mark.slow

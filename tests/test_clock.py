@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from api.clock import FixedClock
-from api.routes.curation import create_token
+from api.services.tokens import create_token
 from api.settings import load_settings
 from api.store import Store
 

@@ -17,7 +17,7 @@ from conftest import REPO
 from factory import listing, write_listing
 
 from api.dataset import DatasetInvalid, load_directory
-from api.routes.curation import create_token
+from api.services.tokens import create_token
 from api.models import Listing
 from api.store import Store
 from api.validation import listing_domains

@@ -20,7 +20,7 @@ from factory import default_listings, listing
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.routes.curation import create_token
+from api.services.tokens import create_token
 from api.settings import load_settings
 from api.store import Store
 

@@ -31,7 +31,7 @@ from litestar.testing import TestClient
 
 from api.cli import cli
 from api.dataset import DatasetInvalid, load_directory
-from api.routes.curation import create_token
+from api.services.tokens import create_token
 from api.store import Store
 
 PROBLEM = "application/problem+json"

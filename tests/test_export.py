@@ -20,7 +20,7 @@ from factory import listing, write_listing
 
 from api.cli import cli
 from api.dataset import MANIFEST_NAME
-from api.routes.curation import create_token
+from api.services.tokens import create_token
 from api.store import Store
 
 SOURCES = ["https://sources.example.org/check"]

@@ -29,7 +29,7 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from api.i18n import best_language, language_preferences
-from api.routes.curation import create_token
+from api.services.tokens import create_token
 from api.settings import load_settings
 from api.store import Store
 

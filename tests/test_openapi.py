@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from api.cli import cli
-from api.openapi_spec import render_spec
+from api.committed_spec import render_spec
 
 REPO = Path(__file__).resolve().parent.parent
 COMMITTED = REPO / "openapi" / "v1.json"

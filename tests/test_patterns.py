@@ -38,8 +38,9 @@ from api.catalog import LISTING_CURSOR_PATTERN, CursorInvalid, decode_cursor
 from api.cli import cli
 from api.dataset import DatasetInvalid, load_directory
 from api.i18n import canonical_tag
-from api.openapi_spec import ecma_message, ecma_pattern, render_spec
-from api.routes.curation import create_token
+from api.committed_spec import render_spec
+from api.messages import ecma_message, ecma_pattern
+from api.services.tokens import create_token
 from api.store import Store
 from api.vetting import check_url
 

@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
 from api.dataset import import_directory
-from api.routes.curation import create_token
+from api.services.tokens import create_token
 from api.settings import load_settings
 from api.store import Store
 

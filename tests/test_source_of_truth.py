@@ -22,7 +22,7 @@ from conftest import REPO, Deployment
 from factory import default_listings, listing, write_dataset
 
 from api.cli import cli
-from api.routes.curation import create_token
+from api.services.tokens import create_token
 from api.store import Store
 
 SOURCES = ["https://sources.example.org/check"]

@@ -20,7 +20,7 @@ from factory import listing, write_listing
 
 from api.cli import cli
 from api.dataset import DatasetInvalid, load_directory
-from api.routes.curation import create_token
+from api.services.tokens import create_token
 from api.store import Store
 from api.vetting import TEXT_RULES, check_text
 from api.vetting.text import MAX_MARKS_ON_ONE_CHARACTER

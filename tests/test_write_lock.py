@@ -28,7 +28,7 @@ from conftest import REPO, free_port
 from serving import ACTIONDIR, start_server, stop_server, wait_up
 
 from api.cli import cli
-from api.routes.curation import create_token
+from api.services.tokens import create_token
 from api.store import Store, StoreBusy
 from api.writer import MAX_PENDING_WRITES, Writer
 

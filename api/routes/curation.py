@@ -1,23 +1,21 @@
 """Curation endpoints: submissions and decisions, reports, and token management.
 
+Thin adapters: validate the request, call the service (api/services) in the writer, encode.
+
 Authentication is a bearer token; guards ask for the least role each endpoint needs. The
 answers here are never cached (``Cache-Control: no-store``): they depend on who asks.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
-import msgspec
 from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody, Parameter
 
-from api import curation
-from api.identity import look_alike_of
-from api.auth import Identity, generate_token, hash_token, requires
+from api.auth import Identity, requires
 from api.models import (
     Decision,
     DecisionCreate,
@@ -34,12 +32,13 @@ from api.models import (
     TokenInfo,
     TokenPage,
 )
-from api.problems import FieldError, InvalidRequest, problem_responses
-from api.store import ReportRow, Store, SubmissionRow, TokenRow
-from api.validation import check_text
+from api.problems import problem_responses
+from api.services import curation, reports, tokens
+from api.services.reports import report_view
+from api.store import Store, SubmissionRow, TokenRow
 from api.writer import Writer
 
-__all__ = ["NO_STORE", "SECURITY", "curation_handlers", "report_view"]
+__all__ = ["NO_STORE", "SECURITY", "curation_handlers"]
 
 StoreDep = NamedDependency[Store]
 WriterDep = NamedDependency[Writer]
@@ -206,19 +205,6 @@ async def decide_submission(
 # --- reports ----------------------------------------------------------------------------------
 
 
-def report_view(row: ReportRow) -> Report:
-    return Report(
-        id=row.id,
-        listing_id=row.listing_id,
-        reason=row.reason,  # type: ignore[arg-type]
-        details=row.details,
-        status=row.status,  # type: ignore[arg-type]
-        created_at=row.created_at,
-        resolved_at=row.resolved_at,
-        resolution=row.resolution,
-    )
-
-
 @post(
     "/v1/listings/{listing_id:str}/reports",
     summary="Report a problem with a listing",
@@ -233,25 +219,9 @@ async def add_report(
     listing_id: Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z", max_length=80)],
     data: JSONBody[ReportCreate],
 ) -> Response[ReportReceipt]:
-    # Clients often add a final newline (and stray spaces); str.strip() would also drop control
-    # characters Python counts as white space (tab, CR, FS-US, NEL), which are refused instead.
-    details = data.details.strip(" \n") if data.details else None
-    if details:
-        problems = check_text("details", details)
-        if problems:
-            raise InvalidRequest([FieldError(in_="body", field=f, detail=m) for f, m in problems])
-
-    def write(store: Store) -> int:
-        row = store.get_listing(listing_id)
-        if row is None or row.status == "retired":
-            raise NotFoundException(detail=f"no listing with id {listing_id!r}")
-        with store.transaction():
-            report_id = store.add_report(listing_id=listing_id, reason=data.reason, details=details or None)
-            store.add_audit(actor="public", action="report.create", target=f"report:{report_id}",
-                            details={"listing_id": listing_id, "reason": data.reason})
-        return report_id
-
-    report_id = await writer.run(write)
+    report_id = await writer.run(
+        lambda store: reports.add_report(store, listing_id=listing_id, reason=data.reason, details=data.details)
+    )
     return Response(ReportReceipt(id=report_id, status="open"), status_code=202, headers=NO_STORE)
 
 
@@ -290,21 +260,8 @@ def list_reports(
     tags=["reports"],
 )
 async def resolve_report(writer: WriterDep, identity: IdentityDep, report_id: IdPath, data: JSONBody[ReportResolution]) -> Response[Report]:
-    curation.check_free_text("resolution", data.resolution)
-
-    def write(store: Store) -> Report:
-        with store.transaction():
-            if store.get_report(report_id) is None:
-                raise NotFoundException(detail=f"no report {report_id}")
-            if not store.resolve_report(report_id, resolved_by=identity.token_id, resolution=data.resolution):
-                raise curation.Conflict(f"report {report_id} is already resolved")
-            store.add_audit(actor=identity.name, action="report.resolve", target=f"report:{report_id}",
-                            details={"resolution": data.resolution})
-        row = store.get_report(report_id)
-        assert row is not None
-        return report_view(row)
-
-    return Response(await writer.run(write), headers=NO_STORE)
+    row = await writer.run(lambda store: reports.resolve_report(store, identity, report_id, data.resolution))
+    return Response(report_view(row), headers=NO_STORE)
 
 
 # --- tokens -----------------------------------------------------------------------------------
@@ -322,46 +279,6 @@ def token_info(row: TokenRow) -> TokenInfo:
     )
 
 
-def create_token(store: Store, *, name: str, role: str, expires_in_days: int | None, actor: str) -> tuple[str, TokenRow]:
-    """Mint a token (shared by the CLI and the API); only its hash is stored.
-
-    The name is validated as the API validates it: it identifies a person for the four-eyes
-    rule (``api.identity``), so "Ana" and "ANA" are one person, and a name that merely looks
-    like another person's ("IoIa" for "Lola") is refused.
-    """
-    try:
-        msgspec.convert({"name": name, "role": role}, TokenCreate)
-    except msgspec.ValidationError as exc:
-        raise curation.SubmissionInvalid([FieldError(in_="body", field="name", detail=str(exc))]) from None
-    token = generate_token()
-    expires_at = store.now() + dt.timedelta(days=expires_in_days) if expires_in_days else None
-    with store.transaction():
-        twin = look_alike_of(name, {row.name for row in store.list_tokens()})
-        if twin is not None:
-            raise curation.SubmissionInvalid([FieldError(in_="body", field="name", detail=(
-                f"{name!r} looks like {twin!r}, a different person's name: use exactly the same name for "
-                "the same person, or a name that cannot be mistaken for it (e.g. add a surname)"))])
-        token_id = store.add_token(name=name, role=role, token_hash=hash_token(token), expires_at=expires_at)
-        store.add_audit(actor=actor, action="token.create", target=f"token:{token_id}",
-                        details={"name": name, "role": role, "expires_at": expires_at.isoformat() if expires_at else None})
-    row = store.get_token(token_id)
-    assert row is not None
-    return token, row
-
-
-def revoke_token(store: Store, token_id: int, *, actor: str) -> TokenRow:
-    with store.transaction():
-        row = store.get_token(token_id)
-        if row is None:
-            raise curation.NotFound(f"no token {token_id}")
-        if not store.revoke_token(token_id):
-            raise curation.Conflict(f"token {token_id} is already revoked")
-        store.add_audit(actor=actor, action="token.revoke", target=f"token:{token_id}", details={"name": row.name})
-    revoked = store.get_token(token_id)
-    assert revoked is not None
-    return revoked
-
-
 @post(
     "/v1/tokens",
     guards=[requires("admin")],
@@ -374,7 +291,7 @@ def revoke_token(store: Store, token_id: int, *, actor: str) -> TokenRow:
 )
 async def add_token(writer: WriterDep, identity: IdentityDep, data: JSONBody[TokenCreate]) -> Response[TokenCreated]:
     token, row = await writer.run(
-        lambda store: create_token(store, name=data.name, role=data.role, expires_in_days=data.expires_in_days, actor=identity.name)
+        lambda store: tokens.create_token(store, name=data.name, role=data.role, expires_in_days=data.expires_in_days, actor=identity.name)
     )
     info = token_info(row)
     created = TokenCreated(token=token, **{f: getattr(info, f) for f in info.__struct_fields__})
@@ -392,7 +309,7 @@ async def add_token(writer: WriterDep, identity: IdentityDep, data: JSONBody[Tok
     tags=["tokens"],
 )
 def list_tokens(store: StoreDep) -> Response[TokenPage]:
-    return Response(TokenPage(data=[token_info(r) for r in store.list_tokens()]), headers=NO_STORE)
+    return Response(TokenPage(data=[token_info(r) for r in tokens.list_tokens(store)]), headers=NO_STORE)
 
 
 @post(
@@ -406,7 +323,7 @@ def list_tokens(store: StoreDep) -> Response[TokenPage]:
     tags=["tokens"],
 )
 async def revoke_token_endpoint(writer: WriterDep, identity: IdentityDep, token_id: IdPath) -> Response[TokenInfo]:
-    row = await writer.run(lambda store: revoke_token(store, token_id, actor=identity.name))
+    row = await writer.run(lambda store: tokens.revoke_token(store, token_id, actor=identity.name))
     return Response(token_info(row), headers=NO_STORE)
 
 

@@ -1,14 +1,8 @@
 """Curation rules: who may propose and decide what, and how a decision changes the dataset.
 
-Plain Python over the store (no HTTP here); each rule that fails raises a ``CurationError``
-carrying its HTTP status, which the web layer turns into a problem. Every write runs in one
-transaction with its audit record, so a failure changes nothing.
-
-* ``CurationError``
-  * ``SubmissionInvalid`` (400): the proposed document or the action's fields are wrong
-  * ``NotFound`` (404)
-  * ``FourEyes`` (403): a reviewer may not decide on their own submission
-  * ``Conflict`` (409): stale ``base_revision``, already decided, listing exists or is retired
+Plain Python over the store (no HTTP here); each rule that fails raises an ``api.errors``
+domain error, which the web layer turns into a problem. Every write runs in one transaction
+with its audit record, so a failure changes nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +11,8 @@ from typing import Any
 
 import msgspec
 
-from api.auth import Identity
+from api.credentials import Identity
+from api.errors import Conflict, FourEyesViolation, Invalid, NotFound
 from api.models import (
     CreateSubmission,
     FieldChange,
@@ -26,53 +21,10 @@ from api.models import (
     SubmissionCreate,
     UpdateSubmission,
 )
-from api.problems import FieldError
 from api.store import Store, SubmissionRow
 from api.validation import check_listing, check_text, check_url, listing_domains, other_listings_domains
 
-__all__ = [
-    "Conflict",
-    "CurationError",
-    "FourEyes",
-    "NotFound",
-    "SubmissionInvalid",
-    "decide",
-    "diff_documents",
-    "submit",
-]
-
-
-class CurationError(Exception):
-    status = 400
-
-    def __init__(self, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.extra = extra
-
-
-class SubmissionInvalid(CurationError):
-    status = 400
-
-    def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__("; ".join(f"{e.field}: {e.detail}" for e in errors))
-        self.errors = errors
-
-
-class NotFound(CurationError):
-    status = 404
-
-
-class FourEyes(CurationError):
-    status = 403
-
-
-class Conflict(CurationError):
-    status = 409
-
-
-def _body_error(field: str, detail: str) -> SubmissionInvalid:
-    return SubmissionInvalid([FieldError(in_="body", field=field, detail=detail)])
+__all__ = ["check_free_text", "decide", "diff_documents", "submit"]
 
 
 def _listing_id(data: SubmissionCreate) -> str:
@@ -80,7 +32,7 @@ def _listing_id(data: SubmissionCreate) -> str:
     if isinstance(data, CreateSubmission):
         return data.listing.id
     if isinstance(data, UpdateSubmission) and data.listing.id != data.listing_id:
-        raise _body_error("listing.id", "an update cannot change a listing's id")
+        raise Invalid([("listing.id", "an update cannot change a listing's id")])
     return data.listing_id
 
 
@@ -97,7 +49,7 @@ def _check_document(store: Store, listing: Listing) -> None:
     stored = frozenset(d for revision in store.list_listing_revisions(listing.id) for d in listing_domains(revision.document))
     problems = check_listing(listing, topic_ids, known_domains=other_listings_domains(others, listing.id) | stored)
     if problems:
-        raise SubmissionInvalid([FieldError(in_="body", field=f"listing.{f}", detail=m) for f, m in problems])
+        raise Invalid([(f"listing.{f}", m) for f, m in problems])
 
 
 def _check_base(store: Store, action: str, listing_id: str, base_revision: int | None) -> None:
@@ -126,7 +78,7 @@ def check_free_text(field: str, text: str) -> None:
     """Notes, reasons and resolutions are shown to reviewers: plain text only."""
     problems = check_text(field, text)
     if problems:
-        raise SubmissionInvalid([FieldError(in_="body", field=f, detail=m) for f, m in problems])
+        raise Invalid(problems)
 
 
 def submit(store: Store, identity: Identity, data: SubmissionCreate) -> int:
@@ -149,12 +101,10 @@ def submit(store: Store, identity: Identity, data: SubmissionCreate) -> int:
         if document is not None:
             known |= listing_domains(document)
         bad_sources = [
-            FieldError(in_="body", field=f, detail=m)
-            for i, url in enumerate(data.sources)
-            for f, m in check_url(f"sources[{i}]", url, known_domains=known)
+            problem for i, url in enumerate(data.sources) for problem in check_url(f"sources[{i}]", url, known_domains=known)
         ]
         if bad_sources:
-            raise SubmissionInvalid(bad_sources)
+            raise Invalid(bad_sources)
         submission_id = store.add_submission(
             action=action,
             listing_id=listing_id,
@@ -183,14 +133,14 @@ def decide(store: Store, identity: Identity, submission_id: int, decision: str, 
         if submission.status != "pending":
             raise Conflict(f"submission {submission_id} was already {submission.status}; decisions are final")
         if submission.submitter_person == identity.person:
-            raise FourEyes("you submitted this change: a second reviewer must decide on it (four-eyes rule)")
+            raise FourEyesViolation("you submitted this change: a second reviewer must decide on it (four-eyes rule)")
         applied = None
         if decision == "approve":
             _check_base(store, submission.action, submission.listing_id, submission.base_revision)
             if submission.document is not None:
                 try:
                     _check_document(store, submission.document)
-                except SubmissionInvalid as exc:  # the taxonomy moved since it was submitted
+                except Invalid as exc:  # the taxonomy moved since it was submitted
                     raise Conflict(f"the proposed listing is no longer valid: {exc.detail}") from None
                 applied = store.apply_listing(submission.document)
             else:

@@ -1,0 +1,140 @@
+"""The import graph of ``api``: no cycles, and the layers point one way.
+
+Imports are read from the source with ``ast`` (module level and inside functions alike, so
+a lazy import cannot hide a cycle or a wrong-way dependency).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+API = Path(__file__).resolve().parent.parent / "api"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(API.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(p): p for p in sorted(API.rglob("*.py"))}
+
+
+def _resolve(name: str) -> str | None:
+    """The api module an imported name lives in (``api.services.tokens.create_token`` ->
+    ``api.services.tokens``), or None outside the package."""
+    while name:
+        if name in MODULES:
+            return name
+        name = name.rpartition(".")[0]
+    return None
+
+
+def imports_of(module: str) -> set[str]:
+    path = MODULES[module]
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            names = [f"{base}.{alias.name}" for alias in node.names] + [base]
+        else:
+            continue
+        found |= {target for name in names if (target := _resolve(name)) is not None and target != module}
+    return found
+
+
+GRAPH = {module: imports_of(module) for module in MODULES}
+
+
+def _reaches(start: str, goal_prefix: str) -> list[str] | None:
+    """A path of imports from ``start`` to a module under ``goal_prefix``, if there is one."""
+    seen, stack = set(), [[start]]
+    while stack:
+        path = stack.pop()
+        for nxt in sorted(GRAPH[path[-1]]):
+            if nxt == goal_prefix or nxt.startswith(goal_prefix + "."):
+                return [*path, nxt]
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append([*path, nxt])
+    return None
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle (as a path that ends where it starts), or None."""
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+
+    def visit(node: str, path: list[str]) -> list[str] | None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt):], nxt]
+            if nxt not in state and (cycle := visit(nxt, [*path, nxt])):
+                return cycle
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node, [node])):
+            return cycle
+    return None
+
+
+def test_the_graph_sees_lazy_and_relative_imports():
+    assert "api.services.tokens" in GRAPH["api.cli"]  # imported inside a click command
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_api_has_no_import_cycle():
+    assert find_cycle(GRAPH) is None
+
+
+def test_the_cli_never_imports_the_routes():
+    assert not any(m.startswith("api.routes") for m in GRAPH["api.cli"]), GRAPH["api.cli"]
+
+
+@pytest.mark.parametrize("service", sorted(m for m in MODULES if m.startswith("api.services")))
+@pytest.mark.parametrize("web", ["api.routes", "api.problems", "api.app"])
+def test_services_never_reach_the_web_layer(service: str, web: str):
+    assert _reaches(service, web) is None
+
+
+def third_party_imports(module: str) -> set[str]:
+    """Top-level names of the packages outside api that ``module`` imports (lazily or not)."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    names |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and not node.level}
+    return {name.split(".")[0] for name in names if name and _resolve(name) is None}
+
+
+def closure(module: str) -> set[str]:
+    """``module`` and every api module it imports, directly or not."""
+    seen, stack = {module}, [module]
+    while stack:
+        for nxt in GRAPH[stack.pop()] - seen:
+            seen.add(nxt)
+            stack.append(nxt)
+    return seen
+
+
+LITESTAR_FREE = sorted(m for m in MODULES if m.startswith("api.services") or m in ("api.errors", "api.messages", "api.credentials"))
+
+
+def test_third_party_imports_are_seen():
+    assert "litestar" in third_party_imports("api.auth")
+    assert "api.auth" in closure("api.routes.curation")
+
+
+@pytest.mark.parametrize("module", LITESTAR_FREE)
+def test_services_and_domain_errors_never_load_litestar(module: str):
+    """Not even through another api module: the rules run (and are tested) without the web."""
+    assert not [m for m in closure(module) if "litestar" in third_party_imports(m)]
