@@ -93,7 +93,7 @@ def main() -> None:
     parser.add_argument("--write-wait-ms", type=int, default=500, help="ACTIONDIR_WRITE_WAIT_MS for the server (default 500)")
     args = parser.parse_args()
 
-    from api.routes.curation import create_token  # noqa: PLC0415
+    from api.services.tokens import create_token  # noqa: PLC0415
     from api.store import Store  # noqa: PLC0415
 
     work = Path(tempfile.mkdtemp(prefix="actiondir-lock-bench-"))

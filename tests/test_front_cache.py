@@ -13,7 +13,7 @@ import pytest
 from conftest import Deployment
 from litestar.testing import TestClient
 
-from api.routes.curation import create_token
+from api.services.tokens import create_token
 from api.store import Store
 
 SOURCES = ["https://sources.example.org/check"]
