@@ -48,6 +48,15 @@ from api.store import Store
 
 __all__ = ["FrontCache", "PUBLIC_READ_PATH"]
 
+
+def _plainly_spelt(scope: Scope) -> bool:
+    """The path as routed, not percent-encoded differently; a query without empty pieces."""
+    raw_path = (scope.get("raw_path") or b"").partition(b"?")[0]
+    if raw_path and raw_path != scope["path"].encode():
+        return False
+    query = scope["query_string"]
+    return not query or b"" not in query.split(b"&")
+
 #: The public read routes: every one answers through ``Reader.respond`` (with an
 #: ``X-Dataset-Revision``) and depends on no credential.
 PUBLIC_READ_PATH = re.compile(
@@ -153,7 +162,7 @@ class FrontCache:
             media_type,
         )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: C901
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -199,7 +208,9 @@ class FrontCache:
             await send({"type": "http.response.body", "body": b"" if method == "HEAD" else entry.body})
             return
         self.misses += 1
-        if method == "HEAD" or if_none_match is not None:  # the app's answer would not hold the body
+        if method == "HEAD" or if_none_match is not None or not _plainly_spelt(scope):
+            # HEAD and 304 answers hold no body; an unusual spelling of a path or query
+            # (%64ataset, ?&&) is answered but not kept, so spellings cannot fill the cache.
             await self.app(scope, receive, send)
             return
         await self._fill(scope, receive, send, key, revision)

@@ -257,3 +257,22 @@ def test_a_busy_database_gets_the_apps_503_not_a_crash_in_front(counted):
         del store.get_revision
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"]
+
+
+@pytest.mark.parametrize("path", ["/v1/%64ataset", "/v1/d%61taset", "/v1/dataset?&", "/v1/dataset?&&", "/v1/listings?limit=5&"])
+def test_unusual_spellings_are_answered_but_never_kept(tmp_path, path):
+    """Each spelling of one request would otherwise be an entry with its own copy of the body."""
+    from conftest import Deployment  # noqa: PLC0415
+    from factory import default_listings  # noqa: PLC0415
+    from litestar.testing import TestClient  # noqa: PLC0415
+
+    from api.app import create_app  # noqa: PLC0415
+    from api.settings import load_settings  # noqa: PLC0415
+
+    dep = Deployment(data=tmp_path / "data", db=tmp_path / "t.db")
+    dep.reimport(default_listings())
+    app = create_app(load_settings(db=dep.db))
+    with TestClient(app) as client:
+        for _ in range(3):
+            assert client.get(path).status_code == 200
+    assert len(app.front_cache._entries) == 0  # noqa: SLF001 - the cache's size is the point
