@@ -410,7 +410,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if not opened:
-            opened.append(Store(settings.db, clock=clock))
+            opened.append(Store(settings.db, busy_timeout_ms=settings.write_wait_ms, clock=clock))
         sweeper = asyncio.create_task(_sweep_rate_limits(app))
         try:
             yield

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CachedBody", "ConditionalGetMiddleware", "ResponseCache", "make_etag"]
+__all__ = ["CachedBody", "ConditionalGetMiddleware", "ResponseCache", "accepts_gzip", "etag_matches", "make_etag"]
 
 
 def make_etag(body: bytes) -> str:
@@ -79,7 +79,7 @@ class ResponseCache:
         return entry
 
 
-def _etag_matches(if_none_match: str, etag: str) -> bool:
+def etag_matches(if_none_match: str, etag: str) -> bool:
     """RFC 9110 weak comparison against a list of entity tags (or ``*``)."""
     if if_none_match.strip() == "*":
         return True
@@ -87,7 +87,7 @@ def _etag_matches(if_none_match: str, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
 
 
-def _accepts_gzip(accept_encoding: str) -> bool:
+def accepts_gzip(accept_encoding: str) -> bool:
     for item in accept_encoding.split(","):
         coding, _, params = item.strip().partition(";")
         if coding.strip().lower() in ("gzip", "*"):
@@ -175,13 +175,13 @@ class ConditionalGetMiddleware:
         compressible = len(body) >= self.minimum_size and not any(k == b"content-encoding" for k, _ in headers)
         if compressible:
             headers = _vary_on(headers, b"Accept-Encoding")
-        if if_none_match is not None and _etag_matches(if_none_match, etag):
+        if if_none_match is not None and etag_matches(if_none_match, etag):
             keep = {b"etag", b"cache-control", b"vary", b"content-language", b"content-location"}
             kept = [(k, v) for k, v in headers if k in keep or k.startswith(b"access-control-")]
             await send({"type": "http.response.start", "status": 304, "headers": kept})
             await send({"type": "http.response.body", "body": b""})
             return
-        if compressible and _accepts_gzip(accept_encoding):
+        if compressible and accepts_gzip(accept_encoding):
             body = self._gzip(etag, body)
             headers.append((b"content-encoding", b"gzip"))
         headers.append((b"content-length", str(len(body)).encode()))

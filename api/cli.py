@@ -91,7 +91,7 @@ def import_(data: Path | None, db: Path | None, quiet: bool, force: bool) -> Non
     if warning:
         click.echo(f"warning: {warning}", err=True)
     try:
-        store = Store(settings.db, create=True)
+        store = Store(settings.db, create=True, busy_timeout_ms=settings.write_wait_ms)
     except DatabaseNotReady as exc:
         raise click.ClickException(str(exc)) from None
     except sqlite3.OperationalError as exc:
@@ -226,7 +226,7 @@ def _open_store(db: Path | None, *, create: bool = False):
 
     settings = load_settings(db=db)
     try:
-        return Store(settings.db, create=create)
+        return Store(settings.db, create=create, busy_timeout_ms=settings.write_wait_ms)
     except DatabaseNotReady as exc:
         raise click.ClickException(str(exc)) from None
     except sqlite3.OperationalError as exc:

@@ -40,10 +40,10 @@ from urllib.parse import parse_qsl
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import store as store_module
-from api.caching import _accepts_gzip, _etag_matches
+from api.caching import accepts_gzip, etag_matches
 from api.clock import Clock
 from api.i18n import answer_languages, language_preferences
-from api.routes.public import LANG_PATTERN, DatasetLanguages, _dataset_media_type
+from api.routes.public import LANG_PATTERN, DatasetLanguages, dataset_media_type
 from api.store import Store
 
 __all__ = ["FrontCache", "PUBLIC_READ_PATH"]
@@ -151,14 +151,14 @@ class FrontCache:
         media_type = None
         if path == "/v1/dataset":
             accept = headers.get(b"accept")
-            media_type = _dataset_media_type(None if accept is None else accept.decode("latin-1"))
+            media_type = dataset_media_type(None if accept is None else accept.decode("latin-1"))
         return (
             path,
             (scope.get("raw_path") or b"").partition(b"?")[0],  # some servers include the query
             tuple(sorted(parameters)),
             languages,
             self.clock.now().date(),
-            _accepts_gzip(accept_encoding),
+            accepts_gzip(accept_encoding),
             media_type,
         )
 
@@ -200,7 +200,7 @@ class FrontCache:
         if entry is not None:
             self._entries.move_to_end(key)
             self.hits += 1
-            if if_none_match is not None and _etag_matches(if_none_match.decode("latin-1"), entry.etag):
+            if if_none_match is not None and etag_matches(if_none_match.decode("latin-1"), entry.etag):
                 await send({"type": "http.response.start", "status": 304, "headers": entry.not_modified_headers})
                 await send({"type": "http.response.body", "body": b""})
                 return

@@ -32,7 +32,7 @@ import sqlite_utils
 from api.clock import Clock, SystemClock
 from api.identity import person_key
 from api.models import COUNTRY_WORLDWIDE, Listing, Topic
-from api.settings import load_settings
+from api.settings import SETTINGS
 
 __all__ = [
     "CurationWouldBeLost",
@@ -398,6 +398,9 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+#: How long a write waits for another connection's lock unless the caller says (the setting's default).
+DEFAULT_WRITE_WAIT_MS: int = next(s.default for s in SETTINGS if s.name == "write_wait_ms")
+
 #: Consecutive failed link checks after which a listing leaves the default public lists.
 LINK_HOLD_AFTER = 2
 
@@ -437,15 +440,18 @@ class _DatasetStore:
     """The listings, topics and search index; see ``Store``."""
 
     def __init__(
-        self, path: Path | str, *, create: bool = False, busy_timeout_ms: int | None = None, clock: Clock | None = None
+        self,
+        path: Path | str,
+        *,
+        create: bool = False,
+        busy_timeout_ms: int = DEFAULT_WRITE_WAIT_MS,
+        clock: Clock | None = None,
     ) -> None:
         """Open (``create``: or create and migrate) the database. ``busy_timeout_ms``: how long a
-        write waits for another connection's write lock (default: the ``write_wait_ms`` setting).
+        write waits for another connection's write lock (callers pass the ``write_wait_ms`` setting).
         ``clock`` stamps every row this store writes (the app passes its own, so tests move it)."""
         self.clock: Clock = clock or SystemClock()
         path = Path(path)
-        if busy_timeout_ms is None:
-            busy_timeout_ms = load_settings().write_wait_ms
         if not create and not path.exists():
             raise DatabaseNotReady(
                 f"database {path} does not exist: run `actiondir import` to build it"

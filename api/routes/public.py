@@ -52,7 +52,7 @@ from api.models import (
 from api.problems import FieldError, InvalidRequest, problem_responses
 from api.store import Store, Visibility
 
-__all__ = ["public_handlers"]
+__all__ = ["LANG_PATTERN", "DatasetLanguages", "dataset_media_type", "public_handlers"]
 
 StoreDep = NamedDependency[Store]
 
@@ -492,7 +492,7 @@ def _short_dataset_media_type(accept: str | None) -> str:
     return negotiate_media_type(accept, (JSON, NDJSON))
 
 
-def _dataset_media_type(accept: str | None) -> str:
+def dataset_media_type(accept: str | None) -> str:
     """Common ``Accept`` values (short: at most 256 of 128 characters) are negotiated once."""
     if accept is None or len(accept) <= 128:
         return _short_dataset_media_type(accept)
@@ -517,7 +517,7 @@ def get_dataset(
     accept: Annotated[str | None, HeaderParameter(name="Accept", description="`application/x-ndjson` for one listing per line.")] = None,
 ) -> Response[DatasetInfo]:
     store = reader.store
-    if _dataset_media_type(accept) == NDJSON:
+    if dataset_media_type(accept) == NDJSON:
         return reader.respond(
             ("dataset", "ndjson"), lambda: reader, vary="Accept",
             media_type=NDJSON, encode=_ndjson,
