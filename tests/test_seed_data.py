@@ -40,3 +40,24 @@ def test_every_seed_country_is_listed_with_cldr_names(seed_client):
     assert names["RU"] == "Rússia"
     assert names["BR"] == "Brasil"
     assert body["data"][-1]["code"] == "XX"
+
+
+# --- Languages: `languages` is the linked site, `translations` are ours --------------------------
+
+
+def _primary(tag: str) -> str:
+    return tag.split("-")[0]
+
+
+def test_site_and_text_tags_of_one_language_agree():
+    """A listing that writes `pt-BR` texts and says its site is in `pt` describes one language
+    two ways; a client matching one against the other misses it."""
+    listings, _ = load_directory(REPO / "directory_data")
+    disagreements = [
+        (listing.id, site, text)
+        for listing in listings
+        for site in listing.languages
+        for text in listing.translations
+        if _primary(site) == _primary(text) and site != text
+    ]
+    assert disagreements == []
