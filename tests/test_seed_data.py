@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from urllib.parse import urlsplit
 
+import pytest
 from conftest import REPO
 
 from api.dataset import load_directory
@@ -40,6 +42,45 @@ def test_every_seed_country_is_listed_with_cldr_names(seed_client):
     assert names["RU"] == "Rússia"
     assert names["BR"] == "Brasil"
     assert body["data"][-1]["code"] == "XX"
+
+
+# --- Provenance: sources are the organizations' pages, not copies of them ----------------------
+
+#: Hosts that serve copies of other people's documents (aggregators, demo or staging mirrors,
+#: document dumps) or unofficial mirrors of blocked sites. A fact taken from such a copy cannot be
+#: told from a forgery, and a mirror link may not be the organization's; cite the original.
+COPY_HOSTS = (
+    "docslib.org",
+    "demotrac.com",
+    "scribd.com",
+    "yumpu.com",
+    "issuu.com",
+    "123dok.com",
+    "fdokumen.com",
+    "readkong.com",
+    "appspot.com",
+)
+
+
+def _seed_addresses() -> list[tuple[str, str]]:
+    """(listing id, address) for every url, source and web-style contact of the seed."""
+    listings, _ = load_directory(REPO / "directory_data")
+    addresses = []
+    for listing in listings:
+        addresses += [(listing.id, listing.url)] + [(listing.id, s) for s in listing.verification.sources]
+        if listing.organization is not None:
+            addresses += [(listing.id, c.value) for c in listing.organization.contacts if c.value.startswith("https://")]
+    return addresses
+
+
+@pytest.mark.parametrize("host", COPY_HOSTS)
+def test_no_seed_address_is_on_a_copy_host(host):
+    on_host = [
+        (listing_id, address)
+        for listing_id, address in _seed_addresses()
+        if (name := (urlsplit(address).hostname or "")) == host or name.endswith("." + host)
+    ]
+    assert on_host == []
 
 
 # --- Languages: `languages` is the linked site, `translations` are ours --------------------------
