@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from urllib.parse import urlsplit
 
@@ -102,3 +103,35 @@ def test_site_and_text_tags_of_one_language_agree():
         if _primary(site) == _primary(text) and site != text
     ]
     assert disagreements == []
+
+
+# --- Who wrote the texts: directory_data/README.md says which texts are ours ----------
+
+
+def _readme_section(title: str) -> str:
+    readme = (REPO / "directory_data" / "README.md").read_text(encoding="utf-8")
+    start = readme.index(f"## {title}")
+    end = readme.find("\n## ", start + 1)
+    return readme[start : end if end != -1 else None]
+
+
+#: A line of that README section: "- `ir-irqr` (fa): …" or "- `ww-…` (es, fr, ru): …".
+_DECLARED = re.compile(r"^- `(?P<id>[a-z0-9-]+)` \((?P<tags>[A-Za-z0-9, -]+)\)", re.M)
+
+
+def test_readme_names_every_text_in_a_language_the_site_does_not_publish():
+    """Such a title is our rendering, not the organization's name, and the reader lands on a page
+    in another language: directory_data/README.md says so, listing by listing."""
+    listings, _ = load_directory(REPO / "directory_data")
+    declared = {
+        (line["id"], tag)
+        for line in _DECLARED.finditer(_readme_section("Who wrote the texts"))
+        for tag in line["tags"].split(", ")
+    }
+    undeclared = [
+        (listing.id, tag)
+        for listing in listings
+        for tag in listing.translations
+        if tag != "en" and tag not in listing.languages and (listing.id, tag) not in declared
+    ]
+    assert undeclared == []
