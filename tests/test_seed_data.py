@@ -27,13 +27,14 @@ def test_seed_dataset_is_valid_and_broad():
 
 
 def test_russian_listings_in_russian(seed_client):
+    listings, _ = load_directory(REPO / "directory_data")
+    russian_titles = {listing.id: listing.translations["ru"].title for listing in listings if "ru" in listing.translations}
     response = seed_client.get("/v1/countries/RU/listings", params={"lang": "ru"})
     assert response.status_code == 200
     items = response.json()["data"]
     own = [item for item in items if "RU" in item["countries"]]
     assert own, "the seed has listings for Russia"
-    assert all(item["lang"] == "ru" for item in own)
-    assert any(item["title"] == "Российская ЛГБТ-сеть" for item in own)
+    assert all(item["lang"] == "ru" and item["title"] == russian_titles[item["id"]] for item in own)
     assert response.headers["content-language"].startswith("ru")
 
 
@@ -135,3 +136,21 @@ def test_readme_names_every_text_in_a_language_the_site_does_not_publish():
         if tag != "en" and tag not in listing.languages and (listing.id, tag) not in declared
     ]
     assert undeclared == []
+
+
+# --- The README's first example is what the seed serves ----------------------------------------
+
+_FIRST_EXAMPLE = re.compile(
+    r"```sh\n\$ curl -s '127\.0\.0\.1:8000(?P<path>[^']+)' \| jq -r '\.data\[\] \| "
+    r"\"\\\(\.id\) \\\(\.lang\) \\\(\.title\)\"'\n(?P<output>.*?)```",
+    re.S,
+)
+
+
+def test_readme_first_example_is_what_the_seed_serves(seed_client):
+    match = _FIRST_EXAMPLE.search((REPO / "README.md").read_text(encoding="utf-8"))
+    assert match, "README.md opens with a curl | jq example of a country's listings"
+    response = seed_client.get(match["path"])
+    assert response.status_code == 200
+    served = [f"{item['id']} {item['lang']} {item['title']}" for item in response.json()["data"]]
+    assert served == match["output"].strip().splitlines()
