@@ -10,7 +10,8 @@ brackets, e.g. ``[https-only] URL must use https``; ``URL_RULES``, ``CONTACT_RUL
 Modules: ``api.vetting.urls`` (the URL policy), ``api.vetting.contacts`` (contact values: a
 format per channel, and the URL policy for every address in them), ``api.vetting.text`` (the
 text policy); the link checker, ``api.vetting.links``, applies the same URL policy to every hop
-it follows. Reviewed lists (shorteners, redirectors) are data files in ``api/vetting/data/``.
+it follows, and connects only to addresses ``api.vetting.net`` vetted. Reviewed lists
+(shorteners, redirectors) are data files in ``api/vetting/data/``.
 """
 
 from __future__ import annotations
