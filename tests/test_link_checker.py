@@ -36,7 +36,7 @@ from api.clock import FixedClock
 from api.store import MIGRATIONS, Store
 from api.vetting.links import USER_AGENT, LinkChecker, LinkResult, _site
 from api.vetting.net import DENIED_NETWORKS, PinnedBackend, PinnedTransport, is_tls_error, refused_address
-from api.vetting.urls import registrable_domain
+from api.vetting.domains import registrable_domain
 
 # A throw-away CA and a certificate it signed for 127.0.0.1, localhost, site-a.test,
 # *.site-a.test and site-b.test; valid 2000-2126. Test material only: it protects nothing.

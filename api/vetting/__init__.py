@@ -7,7 +7,8 @@ Every problem is a ``(field, message)`` pair whose message starts with the rule'
 brackets, e.g. ``[https-only] URL must use https``; ``URL_RULES``, ``CONTACT_RULES`` and
 ``TEXT_RULES`` say what each rule is for.
 
-Modules: ``api.vetting.urls`` (the URL policy), ``api.vetting.contacts`` (contact values: a
+Modules: ``api.vetting.urls`` (the URL policy; host names read by ``api.vetting.domains``,
+look-alikes judged by ``api.vetting.lookalikes``), ``api.vetting.contacts`` (contact values: a
 format per channel, and the URL policy for every address in them), ``api.vetting.text`` (the
 text policy); the link checker, ``api.vetting.links``, applies the same URL policy to every hop
 it follows, and connects only to addresses ``api.vetting.net`` vetted. Reviewed lists
@@ -17,6 +18,8 @@ it follows, and connects only to addresses ``api.vetting.net`` vetted. Reviewed 
 from __future__ import annotations
 
 from api.vetting.contacts import CONTACT_FORMATS, CONTACT_RULES, check_contact, contact_domain
+from api.vetting.domains import registrable_domain
+from api.vetting.lookalikes import skeleton
 from api.vetting.text import TEXT_RULES, check_text
 from api.vetting.urls import (
     REDIRECTOR_HOSTS,
@@ -26,9 +29,7 @@ from api.vetting.urls import (
     check_host,
     check_url,
     normalize_url,
-    registrable_domain,
     registrable_domain_of,
-    skeleton,
 )
 
 __all__ = [

@@ -88,7 +88,8 @@ import httpx
 from api import __version__
 from api.clock import Clock, SystemClock
 from api.vetting.net import NotVetted, PinnedBackend, PinnedTransport, Refused, Resolver, is_tls_error
-from api.vetting.urls import check_url, registrable_domain
+from api.vetting.domains import registrable_domain
+from api.vetting.urls import check_url
 
 __all__ = [
     "PROJECT_DESCRIPTION",
@@ -118,7 +119,7 @@ _HEAD_DOUBTFUL = frozenset(range(400, 500)) - {429} | {501}
 
 def _site(host: str) -> str:
     """The site ``host`` belongs to, for the same-site redirect rule: its registrable domain
-    (``api.vetting.urls.registrable_domain``: ``www.example.org`` and ``a.example.org`` are one
+    (``api.vetting.domains.registrable_domain``: ``www.example.org`` and ``a.example.org`` are one
     site, ``foo.github.io`` and ``bar.github.io`` are not).
 
     Hosts without one pass the URL policy only in tests (loopback and ``.test`` names, IP
