@@ -20,7 +20,7 @@ from __future__ import annotations
 from api.vetting.contacts import CONTACT_FORMATS, CONTACT_RULES, check_contact, contact_domain
 from api.vetting.domains import registrable_domain
 from api.vetting.lookalikes import skeleton
-from api.vetting.text import TEXT_RULES, check_text
+from api.vetting.text import TEXT_RULES, FieldProblem, check_text
 from api.vetting.urls import (
     REDIRECTOR_HOSTS,
     SHORTENERS,
@@ -40,6 +40,7 @@ __all__ = [
     "TEXT_RULES",
     "TRACKING_PARAMETERS",
     "URL_RULES",
+    "FieldProblem",
     "check_contact",
     "check_host",
     "check_text",

@@ -70,7 +70,7 @@ from api.vetting.domains import (
     registrable_domain,
 )
 from api.vetting.lookalikes import check_embedded, check_known, check_script, refuse_upper_case
-from api.vetting.text import is_invisible
+from api.vetting.text import FieldProblem, is_invisible
 
 __all__ = [
     "MAX_URL_LENGTH",
@@ -80,15 +80,11 @@ __all__ = [
     "TRACKING_PARAMETERS",
     "TRACKING_PREFIXES",
     "URL_RULES",
-    "FieldProblem",
     "check_host",
     "check_url",
     "normalize_url",
     "registrable_domain_of",
 ]
-
-#: A problem as every policy reports it: (field, "[rule] message").
-FieldProblem = tuple[str, str]
 
 MAX_URL_LENGTH = 2048
 
