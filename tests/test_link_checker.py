@@ -542,7 +542,8 @@ def test_a_connection_is_never_shared_between_two_names_on_one_address(serve, tl
     server = serve({"/": status(200)}, tls=tls_files[0])
 
     async def run() -> tuple[list[tuple[str, int, str]], httpx.ConnectError]:
-        backend = PinnedBackend(resolver=fake_resolver({"site-a.test": ["127.0.0.1"], "site-c.test": ["127.0.0.1"]}), allow_loopback=True)
+        resolver = fake_resolver({"site-a.test": ["127.0.0.1"], "site-c.test": ["127.0.0.1"]})
+        backend = PinnedBackend(resolver=resolver, allow_loopback=True)
         async with httpx.AsyncClient(transport=PinnedTransport(backend, verify=tls_files[1]), trust_env=False) as client:
             assert await backend.vet("site-a.test", server.port) == await backend.vet("site-c.test", server.port)
             for _ in range(2):

@@ -231,7 +231,7 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         port: int,
         timeout: float | None = None,
         local_address: str | None = None,
-        socket_options: Iterable[object] | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         addresses = self._pins.get((host.lower(), port))
         if not addresses:
@@ -241,14 +241,16 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
             self.connections.append((host, port, address))
             try:
                 return await self._inner.connect_tcp(
-                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options  # type: ignore[arg-type]
+                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 error = exc
         assert error is not None
         raise error
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: object = None):  # type: ignore[override]
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None
+    ) -> httpcore.AsyncNetworkStream:
         raise httpcore.ConnectError("the link checker does not use unix sockets")
 
     async def sleep(self, seconds: float) -> None:
@@ -277,11 +279,12 @@ class PinnedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
+        assert isinstance(request.stream, httpx.AsyncByteStream)
         pending = httpcore.Request(
             method=request.method,
             url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path),
             headers=request.headers.raw,
-            content=request.stream,  # type: ignore[arg-type]
+            content=request.stream,
             extensions={"timeout": request.extensions.get("timeout", {})},
         )
         with _as_httpx_error(request):
