@@ -36,11 +36,11 @@ from litestar.routes import HTTPRoute
 from litestar.types.internal_types import PathParameterDefinition
 
 from api import __version__
-from api.auth import Identity
 from api.bodies import MAX_BODY_BYTES, JsonRequest
 from api.caching import ConditionalGetMiddleware, ResponseCache
 from api.clients import client_address_resolver, parse_networks
 from api.clock import Clock, SystemClock
+from api.credentials import Identity
 from api.errors import Conflict, DomainError, Invalid
 from api.front_cache import FrontCache
 from api.messages import ecma_message
@@ -63,7 +63,23 @@ from api.settings import Settings, load_settings
 from api.store import Store, StoreBusy, is_busy_error
 from api.writer import Writer
 
-__all__ = ["create_app"]
+__all__ = [
+    "create_app",
+    "API_DESCRIPTION",
+    "CORS_ALLOW_HEADERS",
+    "CORS_EXPOSE_HEADERS",
+    "CORS_MAX_AGE",
+    "PLAIN_NUMBER",
+    "PLAIN_NUMBER_DETAIL",
+    "RATE_LIMIT_SWEEP_SECONDS",
+    "RETRY_AFTER_BUSY",
+    "ActionDirectory",
+    "handle_database_error",
+    "handle_domain_error",
+    "handle_store_busy",
+    "provide_identity",
+    "reject_unknown_query_parameters",
+]
 
 API_DESCRIPTION = """\
 Vetted ways to help, by country and topic: donation links, petitions and support

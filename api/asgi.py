@@ -2,4 +2,6 @@
 
 from api.app import create_app
 
+__all__ = ["app"]
+
 app = create_app()

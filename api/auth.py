@@ -25,13 +25,9 @@ from litestar.handlers.base import BaseRouteHandler
 from api.credentials import ROLES, Identity, Role, generate_token, hash_token, tokens_equal
 
 __all__ = [
-    "ROLES",
-    "Identity",
-    "Role",
-    "generate_token",
-    "hash_token",
     "identity_from_headers",
     "requires",
+    "bearer_token",
 ]
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -45,6 +45,10 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "listing_view",
+    "LISTING_CURSOR_PATTERN",
+    "build_changes",
+    "build_revisions",
+    "dataset_items",
 ]
 
 DATA_LICENSE = "CC-BY-4.0"

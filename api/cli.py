@@ -17,6 +17,24 @@ import click
 
 from api.settings import SETTINGS, load_settings
 
+__all__ = [
+    "DEFAULTS",
+    "LINK_CHECKER_TEST_OPTIONS",
+    "MAX_HEADER_BYTES",
+    "check_links",
+    "cli",
+    "db_option",
+    "export",
+    "import_",
+    "main",
+    "openapi",
+    "serve",
+    "token",
+    "token_create",
+    "token_list",
+    "token_revoke",
+]
+
 DEFAULTS = {s.name: s for s in SETTINGS}
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from litestar import Request
 
-__all__ = ["client_address_resolver", "parse_networks", "rate_limit_key"]
+__all__ = ["client_address_resolver", "parse_networks", "rate_limit_key", "Network"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

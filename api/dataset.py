@@ -33,6 +33,12 @@ __all__ = [
     "import_directory",
     "load_directory",
     "read_manifest",
+    "LISTING_SUFFIXES",
+    "MANIFEST_HEADER",
+    "MAX_FILE_BYTES",
+    "ExportSummary",
+    "name_dict_paths",
+    "split_validation_error",
 ]
 
 LISTING_SUFFIXES = (".toml", ".json")

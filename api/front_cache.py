@@ -46,7 +46,7 @@ from api.i18n import answer_languages, language_preferences
 from api.routes.public import LANG_PATTERN, DatasetLanguages, dataset_media_type
 from api.store import Store
 
-__all__ = ["FrontCache", "PUBLIC_READ_PATH"]
+__all__ = ["FrontCache", "PUBLIC_READ_PATH", "LANG_VALUE"]
 
 
 def _plainly_spelt(scope: Scope) -> bool:

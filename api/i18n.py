@@ -40,6 +40,9 @@ __all__ = [
     "language_preferences",
     "text_preferences",
     "ui_language",
+    "SHORT_ACCEPT_LANGUAGE_CHARS",
+    "canonical_tag",
+    "language_name",
 ]
 
 DEFAULT_LANGUAGE = "en"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
-from api.vetting.urls import skeleton
+from api.vetting.lookalikes import skeleton
 
 __all__ = ["look_alike_of", "person_key"]
 

@@ -11,7 +11,7 @@ from litestar.openapi.spec import Link, OpenAPI, OpenAPIMediaType, OpenAPIType, 
 
 from api.messages import ecma_message, ecma_pattern
 
-__all__ = ["SpecRenderPlugin", "customize_schema", "ecma_message", "ecma_pattern", "render_spec", "serve_spec"]
+__all__ = ["SpecRenderPlugin", "customize_schema", "render_spec", "serve_spec"]
 
 
 def _not_nullable(schema: Schema) -> None:

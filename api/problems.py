@@ -45,6 +45,8 @@ __all__ = [
     "problem_response",
     "problem_responses",
     "request_target",
+    "INVALID_REQUEST_TYPE",
+    "handle_internal_error",
 ]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"

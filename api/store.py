@@ -46,6 +46,17 @@ __all__ = [
     "Store",
     "fts_query",
     "is_busy_error",
+    "DEFAULT_WRITE_WAIT_MS",
+    "LINK_HOLD_AFTER",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "LinkCheckRow",
+    "ReportRow",
+    "RevisionRow",
+    "SubmissionRow",
+    "TokenRow",
+    "fold",
+    "local_commits",
 ]
 
 #: Write transactions this process has committed: the front cache (api/front_cache.py) re-reads

@@ -3,7 +3,7 @@
 The msgspec structs in ``api.models`` check shapes, types, patterns and lengths; what needs
 knowledge from outside the document lives here: known countries and languages (CLDR), the
 topic taxonomy, and rules between fields. Every URL and text field goes through the URL and
-text safety policy of ``api.vetting`` (``check_url`` and ``check_text`` here are that policy's).
+text safety policy of ``api.vetting`` (``check_url`` and ``check_text``).
 Each problem is a ``(field, message)`` pair whose field is a dotted path into the document, so
 every caller (the importer, the submission endpoint) can name it.
 """
@@ -16,21 +16,20 @@ from collections.abc import Callable, Iterable
 
 from api.i18n import ISO_COUNTRIES, is_known_language
 from api.models import COUNTRY_WORLDWIDE, Listing, ShortText, Summary, Title, Topic
-from api.vetting import check_contact, check_text, check_url, contact_domain, registrable_domain_of
+from api.vetting import FieldProblem, check_contact, check_text, check_url, contact_domain, registrable_domain_of
 
 __all__ = [
-    "FieldProblem",
     "REQUIRED_TOPIC",
+    "SHORT_TEXT_MAX",
+    "SUMMARY_MAX",
+    "TITLE_MAX",
+    "check_language",
     "check_listing",
-    "check_text",
     "check_topics",
-    "check_url",
     "known_domains_by_listing",
     "listing_domains",
     "other_listings_domains",
 ]
-
-FieldProblem = tuple[str, str]
 
 #: The topic every deployment has; partners may hard-code it.
 REQUIRED_TOPIC = "lgbtq-rights"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ipaddress
+import socket
 import sqlite3
 import ssl
 import threading
@@ -25,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -32,15 +34,9 @@ from api import __version__
 from api.cli import LINK_CHECKER_TEST_OPTIONS, cli
 from api.clock import FixedClock
 from api.store import MIGRATIONS, Store
-from api.vetting.links import (
-    DENIED_NETWORKS,
-    USER_AGENT,
-    LinkChecker,
-    LinkResult,
-    _site,
-    refused_address,
-)
-from api.vetting.urls import registrable_domain
+from api.vetting.links import USER_AGENT, LinkChecker, LinkResult, _site
+from api.vetting.net import DENIED_NETWORKS, PinnedBackend, PinnedTransport, is_tls_error, refused_address
+from api.vetting.domains import registrable_domain
 
 # A throw-away CA and a certificate it signed for 127.0.0.1, localhost, site-a.test,
 # *.site-a.test and site-b.test; valid 2000-2126. Test material only: it protects nothing.
@@ -496,6 +492,70 @@ def test_connections_go_only_to_vetted_addresses(serve):
     assert "not vetted" in asyncio.run(run())
     assert server.seen() == []
 
+
+
+def test_the_connection_goes_to_the_vetted_address_even_if_the_name_resolves_differently_later(serve, tls_files, monkeypatch):
+    """DNS rebinding: a name is vetted once, then answers otherwise. The checker's resolver
+    answers 127.0.0.1 (where the site listens) the first time and the metadata address after
+    that; the system resolver, patched, answers nothing for the name and records who asked.
+    Both requests (a HEAD the server answers 405 and then hangs up, and a GET on a new
+    connection opened after the answer changed) reach the vetted 127.0.0.1, with SNI and the
+    certificate checked for the name, and nothing resolves the name a second time."""
+    server = serve({"/": by_method(HEAD=status(405, {"Connection": "close"}), GET=status(200))}, tls=tls_files[0])
+    answers, asked, system_asked = [["127.0.0.1"]], [], []
+
+    async def rebinding(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return answers.pop(0) if answers else ["169.254.169.254"]
+
+    real_getaddrinfo = socket.getaddrinfo
+
+    def system_resolver(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host in ("site-a.test", b"site-a.test"):
+            system_asked.append(host)
+            raise socket.gaierror(socket.EAI_NONAME, "this test lets no one resolve site-a.test")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", system_resolver)
+    result, checker = check(server.url("/", host="site-a.test"), verify=tls_files[1], resolver=rebinding)
+    assert (result.status, result.http_status) == ("ok", 200), result
+    assert [r.method for r in server.seen()] == ["HEAD", "GET"]
+    assert asked == ["site-a.test"]
+    assert checker.connections == [("site-a.test", server.port, "127.0.0.1")] * 2
+    assert system_asked == []
+
+    # The probe can see a second resolution: httpx's own transport resolves the name itself.
+    async def unpinned() -> None:
+        async with httpx.AsyncClient(verify=tls_files[1], trust_env=False) as client:
+            with pytest.raises(httpx.ConnectError):
+                await client.head(server.url("/", host="site-a.test"))
+
+    asyncio.run(unpinned())
+    assert system_asked and len(server.seen()) == 2
+
+
+def test_a_connection_is_never_shared_between_two_names_on_one_address(serve, tls_files):
+    """Connections are pooled per name, with the certificate checked for that name. A kept-alive
+    connection serves the next request for the same name, never one for another name that was
+    vetted to the same address: a site whose certificate does not name it fails TLS even while
+    a connection to its address, verified for another name, is open."""
+    server = serve({"/": status(200)}, tls=tls_files[0])
+
+    async def run() -> tuple[list[tuple[str, int, str]], httpx.ConnectError]:
+        resolver = fake_resolver({"site-a.test": ["127.0.0.1"], "site-c.test": ["127.0.0.1"]})
+        backend = PinnedBackend(resolver=resolver, allow_loopback=True)
+        async with httpx.AsyncClient(transport=PinnedTransport(backend, verify=tls_files[1]), trust_env=False) as client:
+            assert await backend.vet("site-a.test", server.port) == await backend.vet("site-c.test", server.port)
+            for _ in range(2):
+                assert (await client.get(server.url("/", host="site-a.test"))).status_code == 200
+            with pytest.raises(httpx.ConnectError) as refused:
+                await client.get(server.url("/", host="site-c.test"))  # the test certificate does not name it
+        return backend.connections, refused.value
+
+    connections, error = asyncio.run(run())
+    assert connections == [("site-a.test", server.port, "127.0.0.1"), ("site-c.test", server.port, "127.0.0.1")]
+    assert is_tls_error(error) and "site-c.test" in str(error)
+    assert len(server.seen()) == 2
 
 # --- Politeness ----------------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from api.vetting import (
     registrable_domain_of,
     skeleton,
 )
+from api.vetting import domains as domain_module
 from api.vetting import urls as url_module
 
 # --- hostile or malformed URLs: each refused, by the rule named ---------------------------------
@@ -182,6 +183,17 @@ def test_the_hostile_table_is_large_and_covers_every_rule_but_the_known_domain_o
     assert {rule for _, _, rule in HOSTILE} == set(URL_RULES) - {"confusable-domain", "embedded-domain"}
 
 
+def test_the_policy_modules_raise_exactly_the_rules_url_rules_lists() -> None:
+    """The URL policy spans three modules (urls, domains, lookalikes); every rule one of them
+    raises is listed in URL_RULES (a message a curator can look up), and every listed rule is
+    raised somewhere (none is dead)."""
+    raised: set[str] = set()
+    for module in ("urls", "domains", "lookalikes"):
+        source = (REPO / "api" / "vetting" / f"{module}.py").read_text(encoding="utf-8")
+        raised |= set(re.findall(r'Refused\(\s*"([^"]+)"', source))
+    assert raised == set(URL_RULES), raised ^ set(URL_RULES)
+
+
 # --- unusual but valid: accepted --------------------------------------------------------------
 
 VALID: list[tuple[str, str]] = [
@@ -297,7 +309,7 @@ def test_registrable_domain_is_public_suffix_aware() -> None:
 
 
 def test_the_suffix_list_snapshot_is_used_offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert url_module._EXTRACT.suffix_list_urls == ()
+    assert domain_module.PUBLIC_SUFFIX_LIST.suffix_list_urls == ()
 
     def no_network(*args: object, **kwargs: object) -> None:
         raise AssertionError("the URL policy tried to use the network")
@@ -637,8 +649,8 @@ def test_a_host_list_is_sorted_lower_case_unique_and_made_of_valid_hosts(name: s
     for host in entries:
         assert host == host.lower() and host.isascii(), host
         labels = host.split(".")
-        assert len(labels) >= 2 and all(url_module._LDH_LABEL.fullmatch(label) for label in labels), host
-        assert url_module._EXTRACT(host).suffix, f"{host}: not under a public suffix"
+        assert len(labels) >= 2 and all(domain_module._LDH_LABEL.fullmatch(label) for label in labels), host
+        assert domain_module.PUBLIC_SUFFIX_LIST(host).suffix, f"{host}: not under a public suffix"
 
 
 @pytest.mark.parametrize(("name", "loaded"), [("shorteners.txt", "SHORTENERS"), ("redirectors.txt", "REDIRECTOR_HOSTS")])
@@ -651,7 +663,7 @@ def test_the_policy_uses_exactly_the_list_files(name: str, loaded: str) -> None:
 def test_the_redirector_paths_file_is_well_formed() -> None:
     assert len(url_module.REDIRECTOR_PATHS) >= 10
     for site, pattern in url_module.REDIRECTOR_PATHS:
-        assert site == "google.*" or url_module._EXTRACT(site).top_domain_under_public_suffix == site, site
+        assert site == "google.*" or domain_module.PUBLIC_SUFFIX_LIST(site).top_domain_under_public_suffix == site, site
         assert pattern.startswith("/")
         re.compile(pattern)
 

@@ -15,7 +15,8 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody, Parameter
 
-from api.auth import Identity, requires
+from api.auth import requires
+from api.credentials import Identity
 from api.models import (
     Decision,
     DecisionCreate,
@@ -38,7 +39,28 @@ from api.services.reports import report_view
 from api.store import Store, SubmissionRow, TokenRow
 from api.writer import Writer
 
-__all__ = ["NO_STORE", "SECURITY", "curation_handlers"]
+__all__ = [
+    "NO_STORE",
+    "SECURITY",
+    "curation_handlers",
+    "CursorParam",
+    "IdPath",
+    "IdentityDep",
+    "LimitParam",
+    "StoreDep",
+    "WriterDep",
+    "add_report",
+    "add_submission",
+    "add_token",
+    "decide_submission",
+    "get_submission",
+    "list_reports",
+    "list_submissions",
+    "list_tokens",
+    "resolve_report",
+    "revoke_token_endpoint",
+    "token_info",
+]
 
 StoreDep = NamedDependency[Store]
 WriterDep = NamedDependency[Writer]

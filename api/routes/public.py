@@ -52,7 +52,41 @@ from api.models import (
 from api.problems import FieldError, InvalidRequest, problem_responses
 from api.store import Store, Visibility
 
-__all__ = ["LANG_PATTERN", "DatasetLanguages", "dataset_media_type", "public_handlers"]
+__all__ = [
+    "LANG_PATTERN",
+    "DatasetLanguages",
+    "dataset_media_type",
+    "public_handlers",
+    "JSON",
+    "MAX_ACCEPT_ITEMS",
+    "NDJSON",
+    "AcceptLanguage",
+    "CountryCode",
+    "CountryPath",
+    "CursorParam",
+    "IncludeParam",
+    "KindParam",
+    "LangParam",
+    "LimitParam",
+    "ListingIdPath",
+    "QueryParam",
+    "Reader",
+    "ReaderDep",
+    "StoreDep",
+    "TopicParam",
+    "WorldwideParam",
+    "get_country",
+    "get_dataset",
+    "get_listing",
+    "healthz",
+    "list_changes",
+    "list_countries",
+    "list_country_listings",
+    "list_listing_revisions",
+    "list_listings",
+    "list_topics",
+    "negotiate_media_type",
+]
 
 StoreDep = NamedDependency[Store]
 

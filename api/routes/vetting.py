@@ -15,14 +15,15 @@ from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 
-from api.auth import Identity, requires
+from api.auth import requires
+from api.credentials import Identity
 from api.models import HoldRelease, HoldReleased, VettingSummary
 from api.problems import problem_responses
 from api.routes.curation import NO_STORE, SECURITY, WriterDep
 from api.routes.public import Reader
 from api.services import vetting
 
-__all__ = ["vetting_handlers"]
+__all__ = ["vetting_handlers", "IdentityDep", "ReaderDep", "release_hold", "vetting_summary"]
 
 IdentityDep = NamedDependency[Identity]
 ReaderDep = NamedDependency[Reader]

@@ -4,3 +4,5 @@ Each service takes a ``Store`` (and the caller's identity or name), runs its wri
 transaction with their audit record, and refuses with an ``api.errors.DomainError``. No HTTP
 here: routes validate and encode, services decide.
 """
+
+__all__: list[str] = []

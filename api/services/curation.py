@@ -22,7 +22,8 @@ from api.models import (
     UpdateSubmission,
 )
 from api.store import Store, SubmissionRow
-from api.validation import check_listing, check_text, check_url, listing_domains, other_listings_domains
+from api.validation import check_listing, listing_domains, other_listings_domains
+from api.vetting import check_text, check_url
 
 __all__ = ["check_free_text", "decide", "diff_documents", "submit"]
 

@@ -10,7 +10,7 @@ from api.errors import Conflict, Invalid, NotFound
 from api.models import Report
 from api.services.curation import check_free_text
 from api.store import ReportRow, Store
-from api.validation import check_text
+from api.vetting import check_text
 
 __all__ = ["add_report", "report_view", "resolve_report"]
 

@@ -22,7 +22,7 @@ from api.services.curation import check_free_text
 from api.services.reports import report_view
 from api.store import Store
 
-__all__ = ["build_summary", "release_hold"]
+__all__ = ["build_summary", "release_hold", "CLOSING_SOON", "RECENTLY_CLOSED"]
 
 CLOSING_SOON = dt.timedelta(days=14)
 RECENTLY_CLOSED = dt.timedelta(days=30)

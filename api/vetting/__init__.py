@@ -7,16 +7,20 @@ Every problem is a ``(field, message)`` pair whose message starts with the rule'
 brackets, e.g. ``[https-only] URL must use https``; ``URL_RULES``, ``CONTACT_RULES`` and
 ``TEXT_RULES`` say what each rule is for.
 
-Modules: ``api.vetting.urls`` (the URL policy), ``api.vetting.contacts`` (contact values: a
+Modules: ``api.vetting.urls`` (the URL policy; host names read by ``api.vetting.domains``,
+look-alikes judged by ``api.vetting.lookalikes``), ``api.vetting.contacts`` (contact values: a
 format per channel, and the URL policy for every address in them), ``api.vetting.text`` (the
 text policy); the link checker, ``api.vetting.links``, applies the same URL policy to every hop
-it follows. Reviewed lists (shorteners, redirectors) are data files in ``api/vetting/data/``.
+it follows, and connects only to addresses ``api.vetting.net`` vetted. Reviewed lists
+(shorteners, redirectors) are data files in ``api/vetting/data/``.
 """
 
 from __future__ import annotations
 
 from api.vetting.contacts import CONTACT_FORMATS, CONTACT_RULES, check_contact, contact_domain
-from api.vetting.text import TEXT_RULES, check_text
+from api.vetting.domains import registrable_domain
+from api.vetting.lookalikes import skeleton
+from api.vetting.text import TEXT_RULES, FieldProblem, check_text
 from api.vetting.urls import (
     REDIRECTOR_HOSTS,
     SHORTENERS,
@@ -25,9 +29,7 @@ from api.vetting.urls import (
     check_host,
     check_url,
     normalize_url,
-    registrable_domain,
     registrable_domain_of,
-    skeleton,
 )
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "TEXT_RULES",
     "TRACKING_PARAMETERS",
     "URL_RULES",
+    "FieldProblem",
     "check_contact",
     "check_host",
     "check_text",

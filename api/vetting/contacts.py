@@ -54,11 +54,10 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlsplit
 
+from api.vetting.text import FieldProblem
 from api.vetting.urls import check_host, check_url, registrable_domain_of
 
-__all__ = ["CONTACT_FORMATS", "CONTACT_RULES", "check_contact", "contact_domain"]
-
-FieldProblem = tuple[str, str]
+__all__ = ["CONTACT_FORMATS", "CONTACT_RULES", "MAX_EMAIL_LOCAL", "check_contact", "contact_domain"]
 
 #: The rule this module adds to the URL policy's (``URL_RULES``).
 CONTACT_RULES: dict[str, str] = {

@@ -8,12 +8,9 @@ How a URL is checked
 --------------------
 
 1. The URL passes the URL policy (``api.vetting.urls.check_url``).
-2. Its host is resolved with ``loop.getaddrinfo`` and refused if ANY address is not public: in
-   one of the IANA special-purpose ranges pinned in ``DENIED_NETWORKS`` (private, loopback,
-   link-local, documentation, protocol assignments, deprecated site-local…), outside IPv6
-   global unicast, or not global by ``ipaddress``'s own tables (IPv4 addresses embedded in
-   IPv6 — mapped, 6to4, Teredo, NAT64 — are checked too).
-3. The vetted addresses are *pinned* for that host and port (see "DNS pinning" below), and the
+2. Its host is resolved and refused if ANY address is not public (private, loopback,
+   link-local, documentation, IPv4 embedded in IPv6…: ``api.vetting.net.refused_address``).
+3. The vetted addresses are *pinned* for that host and port (see "Where connections go"), and the
    request goes out: ``HEAD`` first; ``GET`` (streamed, reading at most ``max_body_bytes``) when
    HEAD answers 4xx or 501 or the server mishandles HEAD, because many servers do and a false
    "broken" is shown to the public.
@@ -56,25 +53,13 @@ connect 5 s, read 10 s per request; ``total_timeout`` (45 s) bounds all the netw
 URL (every attempt, retry wait and redirect hop), counted from its first request, so time spent
 queueing politely behind other URLs of the same host does not count against it.
 
-DNS pinning (what is done, and what is left)
---------------------------------------------
+Where connections go
+--------------------
 
-Resolving, vetting and then letting the HTTP library resolve *again* would leave a window for
-DNS rebinding (first answer public, second answer ``127.0.0.1``). So the client's connection
-pool is given our own httpcore network backend (``_PinnedBackend``): its ``connect_tcp`` never
-resolves anything; it connects only to the addresses that the checker vetted for that exact
-(host, port), and refuses any host that was not vetted. TLS is unaffected: httpcore still sends
-the URL's host name as SNI and verifies the certificate against it, and the ``Host`` header is
-the URL's — only the TCP destination is pinned. Environment proxies are ignored
-(``trust_env=False``): a proxy would resolve names itself and void the pin.
-
-Left as is: (a) the pool is swapped into ``httpx.AsyncHTTPTransport`` through its ``_pool``
-attribute (httpx has no public hook for a network backend); ``_PinnedTransport`` asserts the
-attribute exists, and a test checks that every connection goes through the pinned backend, so
-an httpx upgrade that changes this fails loudly rather than silently unpinning. (b) Addresses
-are tried in resolver order without Happy Eyeballs. (c) Deployments that must go through an
-egress proxy are not supported. (d) The checker does not hide where it runs from: sites see the
-server's address and the User-Agent.
+Every connection goes through ``api.vetting.net``: a hop's host is resolved once, refused if any
+address is internal, and the vetted addresses are pinned; the transport connects only to pinned
+addresses and never resolves a name again (no DNS rebinding window). Redirects are never handled
+by httpx: requests go straight to that transport.
 
 Test-only loopback
 ------------------
@@ -90,32 +75,34 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
+import functools
 import ipaddress
-import socket
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-import httpcore
 import httpx
 
 from api import __version__
 from api.clock import Clock, SystemClock
-from api.vetting.urls import check_url, registrable_domain
+from api.vetting.net import NotVetted, PinnedBackend, PinnedTransport, Refused, Resolver, is_tls_error
+from api.vetting.domains import registrable_domain
+from api.vetting.urls import check_url
 
 __all__ = [
-    "DENIED_NETWORKS",
+    "PROJECT_DESCRIPTION",
+    "REDIRECT_CODES",
+    "TRANSIENT_CODES",
+    "USER_AGENT",
     "LinkChecker",
     "LinkResult",
-    "PROJECT_DESCRIPTION",
-    "USER_AGENT",
-    "refused_address",
+    "Status",
 ]
 
+#: What a check found (see the module docstring).
 Status = Literal["ok", "redirected", "broken", "unreachable"]
-Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 #: The checker's honest self-description (no fake browser string). There is no public project
 #: address to link to yet; add one as ``(+https://...)`` here when there is.
@@ -127,111 +114,12 @@ TRANSIENT_CODES = frozenset({429, 500, 502, 503, 504})
 #: HEAD answers that are confirmed with a GET (servers often mishandle HEAD).
 _HEAD_DOUBTFUL = frozenset(range(400, 500)) - {429} | {501}
 
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
-
-# --- Addresses and domains ---------------------------------------------------------------------
-
-def _networks(*pairs: tuple[str, str]) -> tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...]:
-    return tuple((ipaddress.ip_network(net), reason) for net, reason in pairs)
-
-
-#: Addresses the checker never connects to, with why: the IANA IPv4 and IPv6 Special-Purpose
-#: Address Registries and the IPv6 address-space registry, pinned here so that the verdict does
-#: not depend on the tables of the running Python's ``ipaddress`` (3.11's still call fec0::/10
-#: and 192.0.0.8 global). Looked up in order: the more specific range first.
-DENIED_NETWORKS = _networks(
-    ("0.0.0.0/32", "unspecified"),
-    ("0.0.0.0/8", "'this network'"),
-    ("10.0.0.0/8", "private"),
-    ("100.64.0.0/10", "shared (carrier-grade NAT)"),
-    ("127.0.0.0/8", "loopback"),
-    ("169.254.0.0/16", "link-local"),
-    ("172.16.0.0/12", "private"),
-    ("192.0.0.0/24", "IETF protocol assignment"),
-    ("192.0.2.0/24", "documentation"),
-    ("192.88.99.0/24", "deprecated 6to4 relay anycast"),
-    ("192.168.0.0/16", "private"),
-    ("198.18.0.0/15", "benchmarking"),
-    ("198.51.100.0/24", "documentation"),
-    ("203.0.113.0/24", "documentation"),
-    ("224.0.0.0/4", "multicast"),
-    ("255.255.255.255/32", "broadcast"),
-    ("240.0.0.0/4", "reserved"),
-    ("::/128", "unspecified"),
-    ("::1/128", "loopback"),
-    ("::/96", "deprecated IPv4-compatible"),
-    ("64:ff9b:1::/48", "local-use NAT64"),
-    ("100::/64", "discard-only"),
-    ("100:0:0:1::/64", "dummy prefix"),
-    ("2001::/23", "IETF protocol assignment"),  # Teredo, benchmarking, ORCHID…
-    ("2001:db8::/32", "documentation"),
-    ("3fff::/20", "documentation"),
-    ("5f00::/16", "segment routing (SRv6)"),
-    ("fc00::/7", "private"),  # unique local
-    ("fe80::/10", "link-local"),
-    ("fec0::/10", "deprecated site-local"),
-    ("ff00::/8", "multicast"),
-)
-_LOOPBACK_NETWORKS = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
-#: IPv6 ranges that carry an IPv4 address and lead to it: judged by that address alone.
-_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
-_SIXTOFOUR = ipaddress.ip_network("2002::/16")
-#: All of IPv6 that IANA has allocated for global unicast (the rest is reserved).
-_GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
-
-
-def refused_address(address: str, *, allow_loopback: bool = False) -> str | None:
-    """Why the checker must not connect to ``address`` (None when it is a public address).
-
-    The pinned ranges (``DENIED_NETWORKS``) decide first, then ``ipaddress``'s own flags, in
-    addition. An IPv4 address embedded in an IPv6 one (mapped, 6to4, NAT64 64:ff9b::/96,
-    Teredo) is checked too, and the first three are judged by it: on a DNS64 network every
-    IPv4-only site resolves to 64:ff9b::<its address>. ``allow_loopback`` (tests only) lets
-    loopback addresses through and nothing else.
-    """
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return "not an IP address"
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded: list[ipaddress.IPv4Address] = []
-        if ip in _MAPPED:
-            embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-        if ip in _NAT64:
-            embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-        if ip in _SIXTOFOUR:
-            embedded.append(ipaddress.IPv4Address((int(ip) >> 80) & 0xFFFFFFFF))
-        if ip.teredo is not None:
-            embedded.extend(ip.teredo)
-        for inner in embedded:  # their reasons are the more telling ones
-            reason = _refused(inner, allow_loopback)
-            if reason is not None:
-                return reason
-        if ip in _MAPPED or ip in _NAT64 or ip in _SIXTOFOUR:
-            return None
-    return _refused(ip, allow_loopback)
-
-
-def _refused(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool) -> str | None:
-    if any(ip.version == net.version and ip in net for net in _LOOPBACK_NETWORKS):
-        return None if allow_loopback else "loopback"
-    for network, reason in DENIED_NETWORKS:
-        if ip.version == network.version and ip in network:
-            return reason
-    if ip.version == 6 and ip not in _GLOBAL_UNICAST:
-        return "reserved (outside IPv6 global unicast, 2000::/3)"
-    for kind in ("unspecified", "link_local", "multicast", "private", "reserved"):
-        if getattr(ip, f"is_{kind}"):
-            return kind.replace("_", "-")
-    if not ip.is_global:
-        return "not globally routable"
-    return None
-
+# --- Sites -------------------------------------------------------------------------------------
 
 def _site(host: str) -> str:
     """The site ``host`` belongs to, for the same-site redirect rule: its registrable domain
-    (``api.vetting.urls.registrable_domain``: ``www.example.org`` and ``a.example.org`` are one
+    (``api.vetting.domains.registrable_domain``: ``www.example.org`` and ``a.example.org`` are one
     site, ``foo.github.io`` and ``bar.github.io`` are not).
 
     Hosts without one pass the URL policy only in tests (loopback and ``.test`` names, IP
@@ -245,77 +133,6 @@ def _site(host: str) -> str:
         return ipaddress.ip_address(host.strip("[]")).compressed
     except ValueError:
         return ".".join(host.split(".")[-2:])
-
-
-async def _system_resolver(host: str, port: int) -> list[str]:
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-# --- Pinned connections ------------------------------------------------------------------------
-
-class _NotVetted(httpcore.ConnectError):
-    """A connection to a (host, port) whose addresses the checker did not vet."""
-
-
-class _PinnedBackend(httpcore.AsyncNetworkBackend):
-    """Connects only to the addresses vetted for (host, port); never resolves a name itself."""
-
-    def __init__(self) -> None:
-        self._inner = httpcore.AnyIOBackend()
-        self._pins: dict[tuple[str, int], tuple[str, ...]] = {}
-        #: Every TCP connection attempted: (host, port, address). Read by tests.
-        self.connections: list[tuple[str, int, str]] = []
-
-    def pin(self, host: str, port: int, addresses: Iterable[str]) -> None:
-        self._pins[(host.lower(), port)] = tuple(addresses)
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[object] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        addresses = self._pins.get((host.lower(), port))
-        if not addresses:
-            raise _NotVetted(f"refusing to connect to {host}:{port}: its addresses were not vetted")
-        error: Exception | None = None
-        for address in addresses:
-            self.connections.append((host, port, address))
-            try:
-                return await self._inner.connect_tcp(
-                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options  # type: ignore[arg-type]
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                error = exc
-        assert error is not None
-        raise error
-
-    async def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: object = None):  # type: ignore[override]
-        raise httpcore.ConnectError("the link checker does not use unix sockets")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-class _PinnedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport with a connection pool whose network backend is ``_PinnedBackend``."""
-
-    def __init__(self, backend: _PinnedBackend, *, verify: ssl.SSLContext | bool, limits: httpx.Limits) -> None:
-        context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify, trust_env=False)
-        super().__init__(verify=context, trust_env=False, limits=limits)
-        if not isinstance(getattr(self, "_pool", None), httpcore.AsyncConnectionPool):  # pragma: no cover
-            raise RuntimeError("httpx.AsyncHTTPTransport changed: cannot pin connections; refusing to run")
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=backend,
-        )
 
 
 # --- Results -----------------------------------------------------------------------------------
@@ -372,15 +189,6 @@ class _HostGate:
     not_before: float = 0.0
 
 
-class _HopRefused(Exception):
-    """The checker will not send anything to this URL; ``review`` when a person should look."""
-
-    def __init__(self, detail: str, *, review: bool = True) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.review = review
-
-
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -394,17 +202,6 @@ def _retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
-
-
-def _is_tls_error(exc: BaseException) -> bool:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, ssl.SSLError):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
 
 
 # --- The checker -------------------------------------------------------------------------------
@@ -451,13 +248,12 @@ class LinkChecker:
         self.max_body_bytes = max_body_bytes
         self.user_agent = user_agent
         self._allow_loopback = allow_loopback_for_tests
-        self._resolver = resolver or _system_resolver
         self._clock = clock or SystemClock()
-        self._backend = _PinnedBackend()
+        self._backend = PinnedBackend(resolver=resolver, resolve_timeout=connect_timeout, allow_loopback=allow_loopback_for_tests)
         self._timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=None)
         self._verify = verify
         self._client: httpx.AsyncClient | None = None
-        self._transport: _PinnedTransport | None = None
+        self._transport: PinnedTransport | None = None
         self._semaphore: asyncio.Semaphore | None = None
         self._gates: dict[str, _HostGate] = {}
 
@@ -468,7 +264,7 @@ class LinkChecker:
 
     async def __aenter__(self) -> LinkChecker:
         limits = httpx.Limits(max_connections=self.concurrency * 2, max_keepalive_connections=self.concurrency)
-        self._transport = _PinnedTransport(self._backend, verify=self._verify, limits=limits)
+        self._transport = PinnedTransport(self._backend, verify=self._verify, limits=limits)
         self._client = httpx.AsyncClient(
             transport=self._transport,
             headers={"User-Agent": self.user_agent},
@@ -521,78 +317,63 @@ class LinkChecker:
         origin = _site(start.host)
         try:
             await self._vet(url)
-        except _HopRefused as refusal:
+        except Refused as refusal:
             return self._result(url, "unreachable", None, url, needs_review=refusal.review, detail=refusal.detail)
         current, hops, seen = url, [], {url, str(start)}
+        done = functools.partial(self._result, url, hops=hops)
         while True:
             answer = await self._fetch(current, budget)
-            if answer.refused:
-                return self._result(url, "unreachable", None, current, needs_review=True, detail=answer.error or "", hops=hops)
-            if answer.status is None:
-                status: Status = "broken" if answer.tls else "unreachable"
-                return self._result(url, status, None, current, detail=answer.error or "", hops=hops)
             code = answer.status
+            if answer.refused:
+                return done("unreachable", None, current, needs_review=True, detail=answer.error or "")
+            if code is None:
+                return done("broken" if answer.tls else "unreachable", None, current, detail=answer.error or "")
             if code in REDIRECT_CODES:
                 if not answer.location:
-                    return self._result(url, "broken", code, current, detail=f"{code} redirect without a Location header", hops=hops)
+                    return done("broken", code, current, detail=f"{code} redirect without a Location header")
                 try:
                     target = str(httpx.URL(current).join(answer.location))
                 except (httpx.InvalidURL, ValueError) as exc:
-                    return self._result(
-                        url, "broken", code, answer.location, needs_review=True,
-                        detail=f"{code} redirect to an invalid URL, which no browser follows: {exc}", hops=hops,
-                    )
+                    detail = f"{code} redirect to an invalid URL, which no browser follows: {exc}"
+                    return done("broken", code, answer.location, needs_review=True, detail=detail)
                 scheme = httpx.URL(target).scheme
                 if scheme not in {"http", "https"}:
                     # Browsers follow redirects to http(s) only (a javascript:, data: or file:
                     # target is a network error), so the link is broken for every reader; and a
                     # site that sends one may be hostile, so a person must look.
-                    problems = self._policy_problems(target)
-                    return self._result(
-                        url, "broken", code, answer.location, needs_review=True,
-                        detail=f"{code} redirect to a {scheme or 'scheme-less'} URL, which no browser follows; "
-                        "refused by the URL policy: " + "; ".join(problems), hops=hops,
+                    detail = (
+                        f"{code} redirect to a {scheme or 'scheme-less'} URL, which no browser follows; "
+                        "refused by the URL policy: " + "; ".join(self._policy_problems(target))
                     )
+                    return done("broken", code, answer.location, needs_review=True, detail=detail)
                 if target in seen:
-                    return self._result(
-                        url, "broken", code, target, detail=f"too many redirects: a redirect loop back to {target}", hops=hops
-                    )
+                    return done("broken", code, target, detail=f"too many redirects: a redirect loop back to {target}")
                 if len(hops) >= self.max_redirects:
-                    return self._result(
-                        url, "broken", code, target, detail=f"too many redirects (more than {self.max_redirects})", hops=hops
-                    )
+                    return done("broken", code, target, detail=f"too many redirects (more than {self.max_redirects})")
                 problems = self._policy_problems(target, known_domains=(origin,))
                 if problems:
-                    return self._result(
-                        url, "redirected", code, target, needs_review=True,
-                        detail="redirect refused by the URL policy: " + "; ".join(problems), hops=hops,
-                    )
+                    detail = "redirect refused by the URL policy: " + "; ".join(problems)
+                    return done("redirected", code, target, needs_review=True, detail=detail)
                 target_domain = _site(httpx.URL(target).host)
                 if target_domain != origin:
-                    return self._result(
-                        url, "redirected", code, target, needs_review=True,
-                        detail=f"redirects to another site ({target_domain}, not {origin}); not followed", hops=hops,
-                    )
+                    detail = f"redirects to another site ({target_domain}, not {origin}); not followed"
+                    return done("redirected", code, target, needs_review=True, detail=detail)
                 try:
                     await self._vet(target, check_policy=False)
-                except _HopRefused as refusal:
+                except Refused as refusal:
                     if not refusal.review:  # the same site's redirect target does not resolve
-                        return self._result(url, "unreachable", code, target, detail=refusal.detail, hops=hops)
-                    return self._result(
-                        url, "redirected", code, target, needs_review=True,
-                        detail=f"redirect refused: {refusal.detail}", hops=hops,
-                    )
+                        return done("unreachable", code, target, detail=refusal.detail)
+                    return done("redirected", code, target, needs_review=True, detail=f"redirect refused: {refusal.detail}")
                 hops.append(target)
                 seen.add(target)
                 current = target
                 continue
             if 200 <= code < 300:
-                detail = f"after {len(hops)} redirect(s)" if hops else ""
-                return self._result(url, "ok", code, current, detail=detail, hops=hops)
+                return done("ok", code, current, detail=f"after {len(hops)} redirect(s)" if hops else "")
             extra = f" ({answer.error})" if answer.error else ""
             if code == 429:
-                return self._result(url, "unreachable", code, current, detail=f"429 Too Many Requests after retries{extra}", hops=hops)
-            return self._result(url, "broken", code, current, detail=f"HTTP {code}{extra}", hops=hops)
+                return done("unreachable", code, current, detail=f"429 Too Many Requests after retries{extra}")
+            return done("broken", code, current, detail=f"HTTP {code}{extra}")
 
     # --- vetting ------------------------------------------------------------------------------
 
@@ -617,29 +398,12 @@ class LinkChecker:
         if check_policy:
             problems = self._policy_problems(url)
             if problems:
-                raise _HopRefused("refused by the URL policy: " + "; ".join(problems))
+                raise Refused("refused by the URL policy: " + "; ".join(problems))
         parsed = httpx.URL(url)
         if parsed.scheme not in {"http", "https"}:
-            raise _HopRefused(f"[scheme] {parsed.scheme or 'no'} scheme is not checked")
-        host = parsed.raw_host.decode("ascii")
+            raise Refused(f"[scheme] {parsed.scheme or 'no'} scheme is not checked")
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
-        try:
-            addresses = [ipaddress.ip_address(host).compressed]
-        except ValueError:
-            try:
-                async with asyncio.timeout(self.connect_timeout):
-                    addresses = await self._resolver(host, port)
-            except (OSError, UnicodeError, TimeoutError) as exc:
-                raise _HopRefused(f"[dns] cannot resolve {host}: {exc or 'timed out'}", review=False) from None
-            if not addresses:
-                raise _HopRefused(f"[dns] {host} has no address", review=False)
-        for address in addresses:
-            reason = refused_address(address, allow_loopback=self._allow_loopback)
-            if reason is not None:
-                raise _HopRefused(
-                    f"[address] {host} resolves to {address}, a {reason} address: the checker never connects to internal networks"
-                )
-        self._backend.pin(host, port, addresses)
+        await self._backend.vet(parsed.raw_host.decode("ascii"), port)
 
     # --- requests -----------------------------------------------------------------------------
 
@@ -667,10 +431,7 @@ class LinkChecker:
     def _gate(self, url: str) -> _HostGate:
         parsed = httpx.URL(url)
         key = f"{parsed.host.lower()}:{parsed.port or (443 if parsed.scheme == 'https' else 80)}"
-        gate = self._gates.get(key)
-        if gate is None:
-            gate = self._gates[key] = _HostGate()
-        return gate
+        return self._gates.setdefault(key, _HostGate())
 
     async def _send(self, method: str, url: str, budget: _Budget) -> _Answer:
         assert self._client is not None and self._semaphore is not None
@@ -719,9 +480,9 @@ class LinkChecker:
         except httpx.TimeoutException as exc:
             return _Answer(error=f"timed out ({type(exc).__name__})", transient=True)
         except httpx.ConnectError as exc:
-            if isinstance(exc.__cause__ or exc.__context__, _NotVetted) or "were not vetted" in str(exc):
+            if isinstance(exc.__cause__, NotVetted):
                 return _Answer(error=f"[address] {exc}", refused=True)
-            if _is_tls_error(exc):
+            if is_tls_error(exc):
                 return _Answer(error=f"TLS error: {exc}", tls=True)
             return _Answer(error=f"connection failed: {exc or type(exc).__name__}", transient=True)
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
@@ -738,24 +499,12 @@ class LinkChecker:
         )
 
     def _result(
-        self,
-        url: str,
-        status: Status,
-        http_status: int | None,
-        final_url: str | None,
-        *,
-        needs_review: bool = False,
-        detail: str = "",
-        hops: list[str] | None = None,
+        self, url: str, status: Status, http_status: int | None, final_url: str | None, *,
+        needs_review: bool = False, detail: str = "", hops: list[str] | None = None,
     ) -> LinkResult:
+        checked_at = self._clock.now().replace(microsecond=0)
         return LinkResult(
-            url=url,
-            status=status,
-            http_status=http_status,
-            final_url=final_url,
-            checked_at=self._clock.now().replace(microsecond=0),
-            needs_review=needs_review,
-            detail=detail,
-            redirects=tuple(hops or ()),
+            url=url, status=status, http_status=http_status, final_url=final_url, checked_at=checked_at,
+            needs_review=needs_review, detail=detail, redirects=tuple(hops or ()),
         )
 

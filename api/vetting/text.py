@@ -84,8 +84,10 @@ import unicodedata
 
 from confusable_homoglyphs import categories as _scripts
 
-__all__ = ["MAX_MARKS_ON_ONE_CHARACTER", "TEXT_RULES", "check_text", "is_invisible"]
+__all__ = ["MAX_MARKS_ON_ONE_CHARACTER", "TEXT_RULES", "FieldProblem", "check_text", "is_invisible"]
 
+#: A problem as every vetting policy reports it: (field, "[rule] message"). Defined here, in
+#: the policy module that depends on no other, so the URL and contact policies share it.
 FieldProblem = tuple[str, str]
 
 TEXT_RULES: dict[str, str] = {
