@@ -895,3 +895,43 @@ def test_problem_error_carries_every_member_of_the_spec_problem():
     assert all(hasattr(problem, member) for member in members), members
     error_members = set(_resolve({"$ref": "#/components/schemas/FieldError"})["properties"])
     assert {f.encode_name for f in mi.type_info(actiondir_client.FieldError).fields} == error_members
+
+
+# --- The documentation's examples run -----------------------------------------------------------------------
+
+
+def _python_blocks(markdown: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", markdown, re.S)
+
+
+@pytest.mark.slow
+def test_the_readme_quick_start_runs(live, capsys):
+    section = (REPO / "README.md").read_text(encoding="utf-8").split("## Python client", 1)[1].split("\n## ", 1)[0]
+    (quick_start,) = _python_blocks(section)
+    assert len(quick_start.strip().splitlines()) == 5
+    exec(quick_start.replace("http://127.0.0.1:8000", live), {})
+    lines = capsys.readouterr().out.splitlines()
+    expected = raw(live, "/v1/listings", {"country": "RU", "lang": "ru", "limit": "100"})["data"]
+    assert lines == [f"{item['title']} {item['url']}" for item in expected]
+
+
+@pytest.mark.slow
+def test_the_client_readme_examples_run(live, capsys):
+    blocks = _python_blocks((REPO / "client" / "README.md").read_text(encoding="utf-8"))
+    assert len(blocks) == 4
+    with Client(live) as api:
+        for block in blocks:
+            code = block.replace("http://127.0.0.1:8000", live)
+            namespace: dict[str, Any] = {"api": api, "saved_cursor": None, "mirror": {}}
+            if "async with" in code:
+                code = "async def main():\n" + "".join(f"    {line}\n" for line in code.splitlines()) + "asyncio.run(main())\n"
+                namespace["asyncio"] = asyncio
+            exec(code, namespace)
+            printed = capsys.readouterr().out
+            assert printed or namespace["mirror"], block
+            for comment in re.findall(r"^\s*# (\d{3} .*)$", block, re.M):  # a documented output
+                assert printed.strip() == comment, block
+            if namespace["mirror"]:  # the feed, applied from the start, is the dataset
+                dataset = api.dataset()
+                assert namespace["mirror"] == {item.listing.id: item.listing for item in dataset.listings}
+                assert namespace["saved_cursor"] == api.changes_page(limit=500).next_cursor
