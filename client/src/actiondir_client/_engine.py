@@ -35,6 +35,7 @@ from actiondir_client.models import (
 )
 
 __all__ = [
+    "CacheKey",
     "Call",
     "ETagCache",
     "Engine",
@@ -159,6 +160,10 @@ def health_call() -> Call[Health]:
 # --- Conditional requests -----------------------------------------------------------------------------
 
 
+#: A request as the cache tells requests apart: path, query, every header sent.
+CacheKey = tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
+
+
 class Entry(NamedTuple):
     etag: str
     content: bytes
@@ -170,17 +175,17 @@ class ETagCache:
 
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
-        self._entries: OrderedDict[tuple, Entry] = OrderedDict()
+        self._entries: OrderedDict[CacheKey, Entry] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> Entry | None:
+    def get(self, key: CacheKey) -> Entry | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
             return entry
 
-    def put(self, key: tuple, entry: Entry) -> None:
+    def put(self, key: CacheKey, entry: Entry) -> None:
         with self._lock:
             self._entries[key] = entry
             self._entries.move_to_end(key)
@@ -199,7 +204,7 @@ class Prepared(NamedTuple):
     """What to send for a call, and the cached body a 304 would stand for."""
 
     headers: dict[str, str]
-    key: tuple
+    key: CacheKey
     entry: Entry | None
 
 
@@ -220,11 +225,11 @@ def retry_after_seconds(value: str | None, now: dt.datetime | None = None) -> fl
     return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
 
 
-_decoders: dict[type, msgspec.json.Decoder] = {}
+_decoders: dict[type, msgspec.json.Decoder[Any]] = {}
 
 
 def _decode(content: bytes, into: type[T]) -> T:
-    decoder = _decoders.get(into)
+    decoder: msgspec.json.Decoder[T] | None = _decoders.get(into)
     if decoder is None:
         decoder = _decoders.setdefault(into, msgspec.json.Decoder(into))
     return decoder.decode(content)
