@@ -75,7 +75,7 @@ def _copy_build_context(app: Path) -> None:
     for line in build_stage.replace("\\\n", " ").splitlines():
         if not line.startswith("COPY ") or "--from=" in line:
             continue
-        *sources, target = line.split()[1:]
+        *sources, target = [word for word in line.split()[1:] if not word.startswith("--")]
         for source in sources:
             destination = app / target / source if target.endswith("/") else app / target
             if (REPO / source).is_dir():
