@@ -29,19 +29,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
+import actiondir_client
 import httpx
 import msgspec
 import msgspec.inspect as mi
 import pytest
+from actiondir_client import AsyncClient, Client, ProblemError
+from actiondir_client._engine import retry_after_seconds
 from conftest import REPO, free_port
 from factory import listing, write_listing
 from serving import ACTIONDIR, start_server, stop_server, wait_up
-
-import actiondir_client
-from actiondir_client import AsyncClient, Client, ProblemError
-from actiondir_client._engine import retry_after_seconds
 
 SPEC = json.loads((REPO / "openapi" / "v1.json").read_text(encoding="utf-8"))
 CLIENT_PYPROJECT = REPO / "client" / "pyproject.toml"
