@@ -14,6 +14,9 @@ RUN pip install --no-cache-dir uv==0.13.8
 # Dependencies exactly as locked; the project itself installed as a regular (non-editable) package.
 COPY pyproject.toml uv.lock README.md ./
 COPY api ./api
+# Not installed here: the lock names the client package (a test dependency), so `--locked`
+# needs its pyproject to check the lock is current.
+COPY client ./client
 RUN uv sync --locked --no-default-groups --no-editable
 COPY directory_data ./directory_data
 RUN /app/.venv/bin/actiondir import --data directory_data --db /app/data/actiondir.db --quiet

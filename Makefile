@@ -39,11 +39,11 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(VENV)/.installed: uv.lock pyproject.toml | $(UV)
+$(VENV)/.installed: uv.lock pyproject.toml client/pyproject.toml | $(UV)
 	$(UV) sync --locked --inexact --no-default-groups --python $(PYTHON)
 	touch $@
 
-$(VENV)/.installed-test: uv.lock pyproject.toml | $(UV)
+$(VENV)/.installed-test: uv.lock pyproject.toml client/pyproject.toml | $(UV)
 	$(UV) sync --locked --inexact --group test --python $(PYTHON)
 	touch $@ $(VENV)/.installed
 

@@ -68,14 +68,28 @@ def _image_env() -> dict[str, str]:
     return env
 
 
+def _copy_build_context(app: Path) -> None:
+    """What the build stage's COPY instructions copy, from the repository into ``app``: the
+    simulation sees exactly the files the image build does, no more (a missing COPY fails)."""
+    build_stage = DOCKERFILE.split("\nFROM ")[1]  # [0] is the header comment, [2] the final stage
+    for line in build_stage.replace("\\\n", " ").splitlines():
+        if not line.startswith("COPY ") or "--from=" in line:
+            continue
+        *sources, target = [word for word in line.split()[1:] if not word.startswith("--")]
+        for source in sources:
+            destination = app / target / source if target.endswith("/") else app / target
+            if (REPO / source).is_dir():
+                shutil.copytree(REPO / source, destination, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(REPO / source, destination)
+
+
 @pytest.mark.skipif(not (REPO / ".tools" / "bin" / "uv").exists(), reason="needs the Makefile's pinned uv")
 def test_build_commands_succeed_in_a_clean_environment(tmp_path):
     app = tmp_path / "app"
     app.mkdir()
-    for name in ("pyproject.toml", "uv.lock", "README.md"):
-        shutil.copy(REPO / name, app / name)
-    shutil.copytree(REPO / "api", app / "api", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(REPO / "directory_data", app / "directory_data")
+    _copy_build_context(app)
 
     runs = _instructions("RUN")
     sync = next(r for r in runs if r.startswith("uv sync"))
