@@ -142,15 +142,23 @@ class Database:
             self._migrate(create=create)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            if read_only and _is_read_only_error(exc):
-                raise DatabaseNotReady(
-                    f"cannot read {path} read-only ({exc}): a reader of a WAL database needs the writer's "
-                    f"{path.name}-shm beside it, or a directory it may create that file in"
-                ) from None
-            raise DatabaseNotReady(f"{path} is not a usable SQLite database ({exc}): delete it and run `actiondir import`") from None
+            raise DatabaseNotReady(self._unusable(exc)) from None
         except BaseException:
             conn.close()
             raise
+
+    def _unusable(self, exc: sqlite3.DatabaseError) -> str:
+        """What to do about a file SQLite would not read; a replica is never told to delete it."""
+        path = self.path
+        if not self.read_only:
+            return f"{path} is not a usable SQLite database ({exc}): delete it and run `actiondir import`"
+        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+        if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN):
+            return (
+                f"cannot read {path} read-only ({exc}): a reader of a WAL database needs the writer's "
+                f"{path.name}-shm beside it, or a directory it may create that file in"
+            )
+        return f"{path} is not a usable SQLite database ({exc}): a read-only store leaves it as it is; rebuild it on the primary"
 
     def close(self) -> None:
         self._conn.close()
