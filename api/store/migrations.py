@@ -172,7 +172,7 @@ def _m4_lifecycle(db: sqlite_utils.Database) -> None:
 
 def _m5_provenance(db: sqlite_utils.Database) -> None:
     # Where each revision came from ("import" or "curation"): `actiondir import` refuses to undo
-    # an approved change that the files it reads were not written from (see replace_dataset).
+    # an approved change that the files it reads were not written from (see DatasetRepository.replace in imports.py).
     db["listing_revisions"].add_column("origin", str, not_null_default="import")
     db.execute(
         "update listing_revisions set origin = 'curation' where exists (select 1 from submissions s "
