@@ -52,7 +52,7 @@ def identity_from_headers(store, authorization: str | None, *, now: dt.datetime 
     token = bearer_token(authorization)
     if token is None:
         raise _unauthorized("this endpoint needs a token: send `Authorization: Bearer <token>`")
-    row = store.get_token_by_hash(hash_token(token))
+    row = store.tokens.get_by_hash(hash_token(token))
     if row is None or not tokens_equal(row.hash, token):
         raise _unauthorized("unknown token")
     now = now or store.clock.now()
@@ -60,7 +60,7 @@ def identity_from_headers(store, authorization: str | None, *, now: dt.datetime 
         raise _unauthorized("this token was revoked; ask an admin for a new one")
     if row.expires_at is not None and row.expires_at <= now:
         raise _unauthorized("this token has expired; ask an admin for a new one")
-    (touch or store.touch_token)(row.id, now)
+    (touch or store.tokens.touch)(row.id, now)
     return Identity(token_id=row.id, name=row.name, role=row.role, person=row.person)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import cast
 
 from api.services.curation import diff_documents
 from api.i18n import best_language, country_name, language_name, ui_language
@@ -31,7 +32,7 @@ from api.models import (
     TopicPage,
     TopicView,
 )
-from api.store import ListingRow, Store, Visibility
+from api.store import LinkStatus, ListingRow, Store, Visibility
 
 __all__ = [
     "CursorInvalid",
@@ -52,6 +53,12 @@ __all__ = [
 ]
 
 DATA_LICENSE = "CC-BY-4.0"
+
+#: ``unchecked`` as a string object of its own. ``LinkCheck`` (``omit_defaults``) leaves out a
+#: value that *is* its default — msgspec compares by identity — and the store's rows carry the
+#: Literal's own string, so passing it would drop ``"status": "unchecked"``, which the v1
+#: contract has always sent (SQLite used to hand back a fresh string; tests/test_link_checker.py).
+_UNCHECKED = cast(LinkStatus, "".join(("un", "checked")))
 _CURSOR_PREFIX = "c1."
 _KINDS = ("donation", "petition", "organization")
 
@@ -115,10 +122,12 @@ def listing_view(
         topics=doc.topics,
         languages=doc.languages,
         translations=available,
-        status=row.public_status(today),  # type: ignore[arg-type]
+        status=row.public_status(today),
         review_overdue=doc.verification.next_review_at < today,
         verification=doc.verification,
-        link_check=LinkCheck(status=row.link_status, checked_at=row.link_checked_at),  # type: ignore[arg-type]
+        link_check=LinkCheck(
+            status=_UNCHECKED if row.link_status == "unchecked" else row.link_status, checked_at=row.link_checked_at
+        ),
         revision=row.revision,
         updated_at=row.updated_at,
         labels=ListingLabels(
@@ -149,8 +158,8 @@ def build_listing_page(
 ) -> ListingPage:
     after, since_seq = decode_cursor(cursor) if cursor else (None, None)
     # The first page fixes where the pagination starts in the history; later pages carry it on.
-    started_at = since_seq if since_seq is not None else store.last_seq()
-    rows = store.list_listings(
+    started_at = since_seq if since_seq is not None else store.listings.last_seq()
+    rows = store.listings.page(
         country=country,
         include_worldwide=include_worldwide,
         kind=kind,
@@ -163,7 +172,7 @@ def build_listing_page(
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    labels = _topic_labels(store.list_topics(), preferences)
+    labels = _topic_labels(store.topics.all(), preferences)
     ui_lang = ui_language(preferences)
     return ListingPage(
         data=[listing_view(r, preferences, labels, ui_lang, visibility.today) for r in rows],
@@ -172,7 +181,7 @@ def build_listing_page(
 
 
 def build_listing(store: Store, row: ListingRow, preferences: tuple[str, ...], today: dt.date) -> ListingView:
-    labels = _topic_labels(store.list_topics(), preferences)
+    labels = _topic_labels(store.topics.all(), preferences)
     return listing_view(row, preferences, labels, ui_language(preferences), today)
 
 
@@ -190,22 +199,22 @@ def _country(code: str, counts: dict[str, int], lang: str) -> Country:
 def build_countries(store: Store, preferences: tuple[str, ...], visibility: Visibility) -> Page:
     """Countries with listings, by code; the worldwide pseudo-country ``XX`` comes last."""
     lang = ui_language(preferences)
-    counts = store.count_listings_by_country(visibility)
+    counts = store.listings.count_by_country(visibility)
     codes = sorted(counts, key=lambda c: (c == COUNTRY_WORLDWIDE, c))
     return Page(data=[_country(code, counts[code], lang) for code in codes])
 
 
 def build_country(store: Store, code: str, preferences: tuple[str, ...], visibility: Visibility) -> Country | None:
-    counts = store.count_listings_by_country(visibility).get(code)
+    counts = store.listings.count_by_country(visibility).get(code)
     if counts is None:
         return None
     return _country(code, counts, ui_language(preferences))
 
 
 def build_topics(store: Store, preferences: tuple[str, ...], visibility: Visibility) -> TopicPage:
-    counts = store.count_listings_by_topic(visibility)
+    counts = store.listings.count_by_topic(visibility)
     data = []
-    for topic in store.list_topics():
+    for topic in store.topics.all():
         lang = best_language(list(topic.labels), preferences)
         data.append(
             TopicView(
@@ -224,11 +233,11 @@ def dataset_items(store: Store, today: dt.date) -> list[DatasetItem]:
     return [
         DatasetItem(
             listing=row.document,
-            status=row.public_status(today),  # type: ignore[arg-type]
+            status=row.public_status(today),
             revision=row.revision,
             updated_at=row.updated_at,
         )
-        for row in store.iter_listings()
+        for row in store.listings.each()
     ]
 
 
@@ -236,13 +245,13 @@ def build_dataset(store: Store, revision: int, today: dt.date) -> DatasetInfo:
     return DatasetInfo(
         revision=revision,
         license=DATA_LICENSE,
-        topics=store.list_topics(),
+        topics=store.topics.all(),
         listings=dataset_items(store, today),
     )
 
 
 def build_revisions(store: Store, listing_id: str) -> ListingRevisionPage | None:
-    rows = store.list_listing_revisions(listing_id)
+    rows = store.listings.revisions(listing_id)
     if not rows:
         return None
     data = []
@@ -250,7 +259,7 @@ def build_revisions(store: Store, listing_id: str) -> ListingRevisionPage | None
     for row in rows:
         changed = [] if row.action == "retire" else [c.field for c in diff_documents(previous, row.document)]
         data.append(
-            ListingRevision(revision=row.revision, action=row.action, at=row.created_at, changed=changed, listing=row.document)  # type: ignore[arg-type]
+            ListingRevision(revision=row.revision, action=row.action, at=row.created_at, changed=changed, listing=row.document)
         )
         previous = row.document
     return ListingRevisionPage(data=data)
@@ -275,7 +284,7 @@ def _decode_since(since: str | None) -> int:
 
 def build_changes(store: Store, *, since: str | None, limit: int) -> ChangePage:
     after = _decode_since(since)
-    rows = store.list_changes(after_seq=after, limit=limit)
+    rows = store.listings.changes(after_seq=after, limit=limit)
     last = rows[-1].seq if rows else after
     return ChangePage(
         data=[
@@ -283,7 +292,7 @@ def build_changes(store: Store, *, since: str | None, limit: int) -> ChangePage:
                 seq=r.seq,
                 listing_id=r.listing_id,
                 revision=r.revision,
-                action=r.action,  # type: ignore[arg-type]
+                action=r.action,
                 at=r.created_at,
                 listing=None if r.action == "retire" else r.document,
             )

@@ -116,7 +116,7 @@ def import_(data: Path | None, db: Path | None, quiet: bool, force: bool) -> Non
         raise click.ClickException(_database_busy(settings.db, exc)) from None
     try:
         with click.progressbar(length=len(listings), label="Importing ", file=sys.stderr, hidden=not show) as bar:
-            summary = store.replace_dataset(listings, topics, progress=bar.update, written_from=manifest, force=force)
+            summary = store.dataset.replace(listings, topics, progress=bar.update, written_from=manifest, force=force)
     except CurationWouldBeLost as exc:
         for change in exc.changes:
             click.echo(f"would be undone: {change}", err=True)
@@ -374,6 +374,27 @@ def export(data: Path | None, db: Path | None) -> None:
 
 
 @cli.command()
+@db_option
+def migrate(db: Path | None) -> None:
+    """Upgrade the database's schema to this release's, and change nothing else.
+
+    Every command that writes does this on its way; a read-only server (a replica) never
+    does, and refuses a database whose schema is older: run this where the database is
+    written (the primary).
+
+    \b
+    Example:
+        actiondir migrate --db actiondir.db
+    """
+    store = _open_store(db)
+    try:
+        version = store.schema_version
+    finally:
+        store.close()
+    click.echo(f"{store.path}: schema version {version}")
+
+
+@cli.command()
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("openapi/v1.json"),
     show_default=True, help="Where to write the spec ('-' for standard output).",
@@ -433,12 +454,12 @@ def check_links(ctx: click.Context, country: str | None, stale_days: int | None,
     try:
         options.setdefault("clock", store.clock)  # checked_at and the cut-off on one clock
         cutoff = store.now() - dt.timedelta(days=stale_days) if stale_days is not None else None
-        targets = store.listings_to_check(country=country, checked_before=cutoff)
+        targets = store.link_checks.to_check(country=country, checked_before=cutoff)
         results: dict[str, LinkResult] = {}
         with click.progressbar(length=len(targets), label="Checking links", file=sys.stderr, hidden=not targets) as bar:
 
             def record(listing_id: str, result: LinkResult) -> None:
-                store.add_link_check(
+                store.link_checks.add(
                     listing_id=listing_id,
                     checked_at=result.checked_at,
                     status=result.status,
@@ -457,7 +478,7 @@ def check_links(ctx: click.Context, country: str | None, stale_days: int | None,
             try:
                 asyncio.run(run())
             finally:  # an interrupted run still publishes what it recorded
-                revision = store.finish_link_check_run(len(results))
+                revision = store.link_checks.finish_run(len(results))
     finally:
         store.close()
     counts = {status: 0 for status in ("ok", "redirected", "broken", "unreachable")}

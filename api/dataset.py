@@ -244,7 +244,7 @@ def import_directory(
     (never undoing an approved change the files were not written from, unless ``force``)."""
     listings, topics = load_directory(data_dir, on_file=on_file)
     manifest, _ = read_manifest(data_dir)
-    return store.replace_dataset(listings, topics, progress=on_listing, written_from=manifest, force=force)
+    return store.dataset.replace(listings, topics, progress=on_listing, written_from=manifest, force=force)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,9 +272,9 @@ def export_directory(store: Store, data_dir: Path) -> ExportSummary:
     listings that are not current (retired, or never imported) are removed, ``.json`` ones too.
     """
     with store.read_snapshot():  # the manifest must name exactly the revisions written
-        rows = list(store.iter_listings())
-        topics = TopicFile(topic=store.list_topics())
-        manifest = store.export_manifest()
+        rows = list(store.listings.each())
+        topics = TopicFile(topic=store.topics.all())
+        manifest = store.dataset.export_manifest()
     # The same policy as every other write path: never write a file that import would refuse
     # (the rules may have grown stricter since a listing was accepted).
     documents = [row.document for row in rows]

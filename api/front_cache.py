@@ -39,7 +39,7 @@ from urllib.parse import parse_qsl
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import store as store_module
+from api.store import db as store_module
 from api.caching import accepts_gzip, etag_matches
 from api.clock import Clock
 from api.i18n import answer_languages, language_preferences

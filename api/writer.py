@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from api.clock import Clock, SystemClock
-from api.store import Store, StoreBusy, is_busy_error
+from api.store import ReadOnlyDatabase, Store, StoreBusy, is_busy_error
 
 __all__ = ["MAX_PENDING_WRITES", "Writer"]
 
@@ -72,7 +72,7 @@ class Writer:
         """The writer thread's connection, waiting at most ``busy_timeout_ms`` for the lock."""
         if self._store is None:  # opened on the writer thread, used only there
             self._store = Store(self.path, busy_timeout_ms=self.busy_timeout_ms, clock=self.clock)
-        self._store.conn.execute(f"pragma busy_timeout = {busy_timeout_ms:d}")
+        self._store.set_busy_timeout(busy_timeout_ms)
         return self._store
 
     def _call(self, fn: Callable[[Store], T], deadline: float, queued_behind_others: bool) -> T:
@@ -132,8 +132,8 @@ class Writer:
             store = self._connection(0)  # best effort: never wait for another process's lock
             with store.transaction():
                 for token_id, now in touches.items():
-                    store.touch_token(token_id, now)
-        except sqlite3.Error as exc:  # busy or read-only: the stamps wait for the next use
+                    store.tokens.touch(token_id, now)
+        except (sqlite3.Error, ReadOnlyDatabase) as exc:  # busy or read-only: the stamps wait for the next use
             log.debug("last-use stamps of %d token(s) skipped: %s", len(touches), exc)
 
     def close(self) -> None:

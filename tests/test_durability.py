@@ -300,12 +300,13 @@ def test_acknowledged_writes_survive_sigkill_under_concurrent_load(tmp_path: Pat
     try:
         import_directory(data, store)
         initial_revision = store.get_revision()
-        initial_listings = store.count_active_listings()
+        _, initial_listings = store.listings.count_active()
         curator_token, _ = create_token(store, name=CURATOR_NAME, role="curator", expires_in_days=None, actor="test")
         reviewer_token, _ = create_token(store, name=REVIEWER_NAME, role="reviewer", expires_in_days=None, actor="test")
         # The power-cut half of the argument: the server's code opens its connections this way.
-        assert store.conn.execute("pragma journal_mode").fetchone()[0] == "wal"
-        assert store.conn.execute("pragma synchronous").fetchone()[0] == 2  # FULL
+        pragmas = store.connection_settings()
+        assert pragmas["journal_mode"] == "wal"
+        assert pragmas["synchronous"] == 2  # FULL
     finally:
         store.close()
     assert initial_revision == 1

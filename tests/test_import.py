@@ -44,11 +44,11 @@ def snapshot(db: Path) -> tuple[int, list[tuple[Any, ...]], list[Any]]:
     """What an import may change: the dataset revision, every listing row, the taxonomy."""
     store = Store(db)
     try:
-        rows = list(store.iter_listings(statuses=ALL_STATUSES))
+        rows = list(store.listings.each(statuses=ALL_STATUSES))
         listings = [
             (r.id, r.status, r.revision, r.updated_at, msgspec.json.encode(r.document)) for r in rows
         ]
-        return store.get_revision(), listings, store.list_topics()
+        return store.get_revision(), listings, store.topics.all()
     finally:
         store.close()
 
@@ -551,10 +551,10 @@ def test_first_import_reports_counts_and_progress(tmp_path: Path) -> None:
     store = Store(db)
     try:
         assert store.get_revision() == 1
-        rows = store.list_listings(limit=100)
+        rows = store.listings.page(limit=100)
         assert sorted(r.id for r in rows) == sorted(d["id"] for d in default_listings())
         assert {r.revision for r in rows} == {1}
-        assert [t.id for t in store.list_topics()] == ["lgbtq-rights", "refugees"]
+        assert [t.id for t in store.topics.all()] == ["lgbtq-rights", "refugees"]
     finally:
         store.close()
 
@@ -582,7 +582,7 @@ def test_valid_json_listing_imports(deployment) -> None:
     assert "revision 2; 1 created, 0 updated, 0 retired, 5 unchanged" in result.stdout
     store = Store(deployment.db)
     try:
-        row = store.get_listing("json-one")
+        row = store.listings.get("json-one")
     finally:
         store.close()
     assert row is not None and row.status == "active" and row.revision == 1
@@ -609,8 +609,8 @@ def test_changed_listing_bumps_dataset_and_listing_revision_by_one(deployment) -
     store = Store(deployment.db)
     try:
         assert store.get_revision() == 2
-        revisions = {r.id: r.revision for r in store.list_listings(limit=100)}
-        changed = store.get_listing("ru-legal-aid")
+        revisions = {r.id: r.revision for r in store.listings.page(limit=100)}
+        changed = store.listings.get("ru-legal-aid")
     finally:
         store.close()
     assert revisions == {"ru-legal-aid": 2, "ru-evacuation": 1, "br-kiss-in": 1, "ww-rainbow": 1, "ug-shelter": 1}
@@ -639,8 +639,8 @@ def test_removed_file_retires_the_listing(deployment) -> None:
 
     store = Store(deployment.db)
     try:
-        row = store.get_listing("ug-shelter")
-        active = [r.id for r in store.list_listings(limit=100)]
+        row = store.listings.get("ug-shelter")
+        active = [r.id for r in store.listings.page(limit=100)]
     finally:
         store.close()
     assert row is not None and row.status == "retired" and row.revision == 2
@@ -686,6 +686,6 @@ def test_a_topic_can_be_removed_from_the_taxonomy(deployment, retire_first: bool
     assert result.exit_code == 0, repr(result.exception)
     store = Store(deployment.db)
     try:
-        assert [t.id for t in store.list_topics()] == ["lgbtq-rights"]
+        assert [t.id for t in store.topics.all()] == ["lgbtq-rights"]
     finally:
         store.close()

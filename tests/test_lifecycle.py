@@ -64,7 +64,7 @@ def record_checks(deployment: Deployment, listing_id: str, *statuses: str, at: d
     store = Store(deployment.db)
     try:
         for n, status in enumerate(statuses):
-            store.add_link_check(
+            store.link_checks.add(
                 listing_id=listing_id,
                 checked_at=at + dt.timedelta(minutes=n),
                 status=status,
@@ -72,7 +72,7 @@ def record_checks(deployment: Deployment, listing_id: str, *statuses: str, at: d
                 final_url=None,
                 needs_review=False,
             )
-        store.finish_link_check_run(len(statuses))
+        store.link_checks.finish_run(len(statuses))
     finally:
         store.close()
 

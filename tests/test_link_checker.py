@@ -761,23 +761,23 @@ def test_store_records_checks_and_counts_failures_in_a_row(deployment):
         revision = store.get_revision()
         t0 = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
         for day, state in enumerate(["broken", "ok", "broken", "unreachable", "broken"]):
-            store.add_link_check(
+            store.link_checks.add(
                 listing_id="ru-evacuation", checked_at=t0 + dt.timedelta(days=day), status=state,
                 http_status=404 if state == "broken" else None, final_url="https://x.example.org/",
                 needs_review=False, detail="",
             )
-        assert store.consecutive_broken("ru-evacuation") == 3
-        assert store.consecutive_broken("ru-legal-aid") == 0
-        checks = store.list_link_checks("ru-evacuation", limit=2)
+        assert store.link_checks.consecutive_failures("ru-evacuation") == 3
+        assert store.link_checks.consecutive_failures("ru-legal-aid") == 0
+        checks = store.link_checks.of_listing("ru-evacuation", limit=2)
         assert [c.status for c in checks] == ["broken", "unreachable"]
         assert checks[0].checked_at == t0 + dt.timedelta(days=4) and checks[0].http_status == 404
-        row = store.get_listing("ru-evacuation")
+        row = store.listings.get("ru-evacuation")
         assert (row.link_status, row.link_checked_at) == ("broken", t0 + dt.timedelta(days=4))
         assert row.revision == 1  # the curated listing did not change
         assert store.get_revision() == revision  # not per check...
-        assert store.finish_link_check_run(5) == revision + 1  # ...but once per run
-        assert store.finish_link_check_run(0) == revision + 1
-        assert store.list_listing_revisions("ru-evacuation")[-1].revision == 1
+        assert store.link_checks.finish_run(5) == revision + 1  # ...but once per run
+        assert store.link_checks.finish_run(0) == revision + 1
+        assert store.listings.revisions("ru-evacuation")[-1].revision == 1
     finally:
         store.close()
 
@@ -785,14 +785,14 @@ def test_store_records_checks_and_counts_failures_in_a_row(deployment):
 def test_stale_selection(deployment):
     store = Store(deployment.db)
     try:
-        everything = store.listings_to_check()
+        everything = store.link_checks.to_check()
         assert [lid for lid, _ in everything] == ["br-kiss-in", "ru-evacuation", "ru-legal-aid", "ug-shelter", "ww-rainbow"]
         assert dict(everything)["ru-evacuation"] == "https://ru-evacuation.example.org/"
-        assert [lid for lid, _ in store.listings_to_check(country="RU")] == ["ru-evacuation", "ru-legal-aid"]
+        assert [lid for lid, _ in store.link_checks.to_check(country="RU")] == ["ru-evacuation", "ru-legal-aid"]
         now = dt.datetime.now(dt.UTC)
-        store.add_link_check(listing_id="ru-evacuation", checked_at=now, status="ok", http_status=200,
+        store.link_checks.add(listing_id="ru-evacuation", checked_at=now, status="ok", http_status=200,
                              final_url=None, needs_review=False)
-        stale = store.listings_to_check(country="RU", checked_before=now - dt.timedelta(days=1))
+        stale = store.link_checks.to_check(country="RU", checked_before=now - dt.timedelta(days=1))
         assert [lid for lid, _ in stale] == ["ru-legal-aid"]
     finally:
         store.close()
@@ -856,7 +856,7 @@ def test_cli_check_links_records_reports_and_publishes(deployment, serve, tls_fi
         assert client.get("/v1/listings/br-kiss-in").json()["link_check"]["status"] == "redirected"
     store = Store(deployment.db)
     try:
-        assert store.list_link_checks("br-kiss-in")[0].needs_review is True
+        assert store.link_checks.of_listing("br-kiss-in")[0].needs_review is True
     finally:
         store.close()
 
@@ -893,7 +893,7 @@ def test_cli_shows_a_redirect_to_javascript_as_broken_for_review(deployment, ser
     assert "[https-only]" in line
     store = Store(deployment.db)
     try:
-        [latest, *_] = store.list_link_checks("ru-evacuation")
+        [latest, *_] = store.link_checks.of_listing("ru-evacuation")
         assert (latest.status, latest.needs_review, latest.final_url) == ("broken", True, "javascript:alert(1)")
     finally:
         store.close()

@@ -512,7 +512,7 @@ def test_a_token_name_with_a_trailing_newline_is_refused_by_the_cli(deployment) 
     assert "invalid --name" in result.output
     store = Store(deployment.db)
     try:
-        assert [row.name for row in store.list_tokens()] == []
+        assert [row.name for row in store.tokens.all()] == []
     finally:
         store.close()
 

@@ -38,10 +38,10 @@ def _identity(store: Store, name: str, role: str) -> Identity:
 
 def _refused(store: Store, error: type[DomainError], call) -> DomainError:
     """``call`` raises ``error`` and leaves the audit log as it was."""
-    before = store.list_audit()
+    before = store.audit.all()
     with pytest.raises(error) as raised:
         call()
-    assert store.list_audit() == before
+    assert store.audit.all() == before
     return raised.value
 
 
@@ -68,15 +68,24 @@ def test_token_state_reads_expiry_against_the_given_time(store: Store) -> None:
 
 def test_reports_refuse_unknown_listings_control_characters_and_a_second_resolution(store: Store) -> None:
     reviewer = _identity(store, "Rita", "reviewer")
-    _refused(store, NotFound, lambda: reports.add_report(store, listing_id="no-such", reason="broken-link", details=None))
+    _refused(store, NotFound, lambda: reports.add_report(store, listing_id="no-such", reason="broken_link", details=None))
     invalid = _refused(store, Invalid, lambda: reports.add_report(
-        store, listing_id="ru-evacuation", reason="broken-link", details="see\x1bhere"))
+        store, listing_id="ru-evacuation", reason="broken_link", details="see\x1bhere"))
     assert [field for field, _ in invalid.problems] == ["details"]
-    report_id = reports.add_report(store, listing_id="ru-evacuation", reason="broken-link", details="dead link\n")
-    assert store.get_report(report_id).details == "dead link"  # type: ignore[union-attr]
+    report_id = reports.add_report(store, listing_id="ru-evacuation", reason="broken_link", details="dead link\n")
+    assert store.reports.get(report_id).details == "dead link"  # type: ignore[union-attr]
     _refused(store, NotFound, lambda: reports.resolve_report(store, reviewer, report_id + 100, "fixed"))
     assert reports.resolve_report(store, reviewer, report_id, "fixed").status == "resolved"
     _refused(store, Conflict, lambda: reports.resolve_report(store, reviewer, report_id, "fixed again"))
+
+
+@pytest.mark.parametrize("reason", ["broken-link", "Broken_Link", "", "spam"])
+def test_reports_refuse_a_reason_the_api_does_not_know(store: Store, reason: str) -> None:
+    """The service checks what the API's body checks: the store's rows hold only known reasons
+    (a row with another would fail to read, and the whole report queue with it)."""
+    invalid = _refused(store, Invalid, lambda: reports.add_report(store, listing_id="ru-evacuation", reason=reason, details=None))
+    assert [field for field, _ in invalid.problems] == ["reason"]
+    assert store.reports.page(status=None, after_id=None, limit=None) == []
 
 
 def test_release_hold_refuses_unknown_and_not_held_listings(store: Store) -> None:
@@ -89,7 +98,7 @@ def test_release_hold_refuses_unknown_and_not_held_listings(store: Store) -> Non
 
 def test_curation_answers_conflict_with_the_current_revision_and_the_four_eyes_rule(store: Store) -> None:
     curator = _identity(store, "Carla", "curator")
-    current = store.get_listing("ru-evacuation")
+    current = store.listings.get("ru-evacuation")
     assert current is not None
     create_existing = msgspec.convert(
         {"action": "create", "listing": listing("ru-evacuation"), "note": "again", "sources": ["https://ru-evacuation.example.org/about"]}, SubmissionCreate)

@@ -56,7 +56,7 @@ def current(dep: Deployment, listing_id: str) -> tuple[str, dict[str, Any] | Non
     """(status, document) of a listing as stored."""
     store = Store(dep.db)
     try:
-        row = store.get_listing(listing_id)
+        row = store.listings.get(listing_id)
         assert row is not None
         return row.status, msgspec.to_builtins(row.document)
     finally:
@@ -74,7 +74,7 @@ def run(*args: str):
 def retitle(dep: Deployment, listing_id: str, title: str) -> None:
     status, doc = current(dep, listing_id)
     assert doc is not None
-    revision = Store(dep.db).get_listing(listing_id).revision  # noqa: SIM115 - closed with the process
+    revision = Store(dep.db).listings.get(listing_id).revision  # noqa: SIM115 - closed with the process
     doc["translations"]["en"]["title"] = title
     approve(dep, {"action": "update", "listing_id": listing_id, "base_revision": revision,
                   "listing": as_json(doc), "note": "Renamed", "sources": SOURCES})

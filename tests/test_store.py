@@ -13,12 +13,13 @@ from click.testing import CliRunner
 from factory import default_listings, listing, write_dataset
 from litestar.testing import TestClient
 
-import api.store as store_module
+import api.store.migrations as migrations_module
 from api.app import create_app
 from api.cli import cli
 from api.dataset import import_directory
 from api.settings import load_settings
 from api.store import MIGRATIONS, SCHEMA_VERSION, DatabaseNotReady, Store
+from api.store.listings import ListingRepository
 
 TABLES = {"meta", "topics", "listings", "listing_countries", "listing_topics", "listing_revisions", "listing_text"}
 
@@ -98,15 +99,19 @@ def test_an_older_database_gets_only_the_missing_migrations(deployment, monkeypa
         applied.append("m2")
         db.execute("create table future_feature (url text primary key)")
 
-    monkeypatch.setattr(store_module, "MIGRATIONS", (*MIGRATIONS, m2))
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", len(MIGRATIONS) + 1)
+    monkeypatch.setattr(migrations_module, "MIGRATIONS", (*MIGRATIONS, m2))
+    monkeypatch.setattr(migrations_module, "SCHEMA_VERSION", len(MIGRATIONS) + 1)
     s = Store(deployment.db)
     try:
         assert s.schema_version == len(MIGRATIONS) + 1
         assert s.get_revision() == 1  # the data of the older release is still there
-        assert s.db["future_feature"].exists()
     finally:
         s.close()
+    conn = raw(deployment.db)
+    try:
+        assert conn.execute("select count(*) from sqlite_master where name = 'future_feature'").fetchone()[0] == 1
+    finally:
+        conn.close()
     assert applied == ["m2"]
     assert user_version(deployment.db) == len(MIGRATIONS) + 1
 
@@ -116,8 +121,8 @@ def test_a_failing_migration_leaves_the_database_at_its_old_version(deployment, 
         db.execute("create table half_done (x)")
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(store_module, "MIGRATIONS", (*MIGRATIONS, m2))
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", len(MIGRATIONS) + 1)
+    monkeypatch.setattr(migrations_module, "MIGRATIONS", (*MIGRATIONS, m2))
+    monkeypatch.setattr(migrations_module, "SCHEMA_VERSION", len(MIGRATIONS) + 1)
     with pytest.raises(RuntimeError, match="boom"):
         Store(deployment.db)
     assert user_version(deployment.db) == len(MIGRATIONS)
@@ -129,31 +134,36 @@ def test_a_failing_migration_leaves_the_database_at_its_old_version(deployment, 
 
 
 def test_pragmas_wal_synchronous_full_and_foreign_keys(store: Store, deployment) -> None:
-    assert store.conn.execute("pragma journal_mode").fetchone()[0] == "wal"
-    assert store.conn.execute("pragma foreign_keys").fetchone()[0] == 1
-    assert store.conn.execute("pragma synchronous").fetchone()[0] == 2  # FULL
-    # WAL is a property of the file: a plain connection sees it too.
+    pragmas = store.connection_settings()
+    assert pragmas["journal_mode"] == "wal"
+    assert pragmas["foreign_keys"] == 1
+    assert pragmas["synchronous"] == 2  # FULL
+    assert pragmas["query_only"] == 0
+    # WAL is a property of the file: a plain connection sees it too; and the schema declares the
+    # foreign keys that the store's connection (foreign_keys = 1 above) enforces.
     conn = raw(deployment.db)
     try:
         assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
+        conn.execute("pragma foreign_keys = on")
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            conn.execute("insert into listing_countries (country, listing_id) values ('RU', 'no-such-listing')")
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            conn.execute("insert into listing_topics (topic, listing_id) values ('no-such-topic', 'ru-evacuation')")
     finally:
         conn.close()
-    # ... and foreign keys are enforced on the store's connection.
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
-        store.conn.execute("insert into listing_countries (country, listing_id) values ('RU', 'no-such-listing')")
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
-        store.conn.execute("insert into listing_topics (topic, listing_id) values ('no-such-topic', 'ru-evacuation')")
 
 
-def test_indexes_exist_for_the_filter_columns(store: Store) -> None:
-    rows = store.conn.execute("select name, tbl_name from sqlite_master where type = 'index'").fetchall()
+def test_indexes_exist_for_the_filter_columns(deployment) -> None:
+    conn = raw(deployment.db)
+    rows = conn.execute("select name, tbl_name from sqlite_master where type = 'index'").fetchall()
     by_table: dict[str, set[tuple[str, ...]]] = {}
     unique: set[tuple[str, tuple[str, ...]]] = set()
     for name, table in rows:
-        columns = tuple(r[2] for r in store.conn.execute(f"pragma index_info('{name}')"))
+        columns = tuple(r[2] for r in conn.execute(f"pragma index_info('{name}')"))
         by_table.setdefault(table, set()).add(columns)
-        if store.conn.execute(f"select \"unique\" from pragma_index_list('{table}') where name = ?", (name,)).fetchone()[0]:
+        if conn.execute(f"select \"unique\" from pragma_index_list('{table}') where name = ?", (name,)).fetchone()[0]:
             unique.add((table, columns))
+    conn.close()
     assert ("status", "worldwide", "id") in by_table["listings"]
     assert ("kind", "status") in by_table["listings"]
     assert {("country", "listing_id"), ("listing_id",)} <= by_table["listing_countries"]
@@ -161,17 +171,15 @@ def test_indexes_exist_for_the_filter_columns(store: Store) -> None:
     assert ("listing_revisions", ("listing_id", "revision")) in unique
 
 
-def test_listing_queries_search_indexes_instead_of_scanning(store: Store) -> None:
-    statements: list[str] = []
-    store.conn.set_trace_callback(statements.append)
-    try:
-        store.list_listings(country="RU", kind="donation", topic="lgbtq-rights", after=(0, "a"))
-        store.list_listings(kind="petition")
-    finally:
-        store.conn.set_trace_callback(None)
+def test_listing_queries_search_indexes_instead_of_scanning(store: Store, deployment) -> None:
+    with store.traced() as statements:
+        store.listings.page(country="RU", kind="donation", topic="lgbtq-rights", after=(0, "a"))
+        store.listings.page(kind="petition")
     queries = [s for s in statements if s.lstrip().lower().startswith("select")]
     assert len(queries) == 2
-    plan = [row[3] for q in queries for row in store.conn.execute("explain query plan " + q)]
+    conn = raw(deployment.db)  # the traced statements carry their values: any connection can plan them
+    plan = [row[3] for q in queries for row in conn.execute("explain query plan " + q)]
+    conn.close()
     assert not [step for step in plan if step.startswith("SCAN")], plan
     assert any("listing_countries USING COVERING INDEX" in step for step in plan)
     assert any("listing_topics USING COVERING INDEX" in step for step in plan)
@@ -292,7 +300,7 @@ def search_client(search_db: Path) -> Iterator[TestClient]:
 def found(db: Path, q: str) -> list[str]:
     s = Store(db)
     try:
-        return [r.id for r in s.list_listings(q=q, limit=100)]
+        return [r.id for r in s.listings.page(q=q, limit=100)]
     finally:
         s.close()
 
@@ -431,18 +439,22 @@ def test_listing_revisions_keep_one_row_per_accepted_change(deployment) -> None:
     s = Store(deployment.db)
     try:
         assert s.get_revision() == 4
-        row = s.get_listing("ug-shelter")
+        row = s.listings.get("ug-shelter")
         assert row is not None and row.revision == 4 and row.status == "active"
     finally:
         s.close()
 
 
-def test_listing_revision_numbers_are_unique_per_listing(store: Store) -> None:
-    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
-        store.conn.execute(
-            "insert into listing_revisions (listing_id, revision, action, document, created_at) "
-            "values ('ug-shelter', 1, 'update', '{}', '2026-01-01T00:00:00+00:00')"
-        )
+def test_listing_revision_numbers_are_unique_per_listing(deployment) -> None:
+    conn = raw(deployment.db)
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+            conn.execute(
+                "insert into listing_revisions (listing_id, revision, action, document, created_at) "
+                "values ('ug-shelter', 1, 'update', '{}', '2026-01-01T00:00:00+00:00')"
+            )
+    finally:
+        conn.close()
 
 
 # --- all or nothing --------------------------------------------------------------------------------
@@ -456,19 +468,19 @@ def next_dataset() -> list[dict[str, Any]]:
     return docs
 
 
-@pytest.mark.parametrize("fail_at", ["_add_revision", "_retire_listing"])
+@pytest.mark.parametrize("fail_at", ["_add_revision", "retire_revision"])
 def test_a_failure_mid_import_rolls_everything_back(deployment, monkeypatch, fail_at: str) -> None:
     before = dump(deployment.db)
     calls: list[str] = []
-    original = getattr(Store, fail_at)
+    original = getattr(ListingRepository, fail_at)
 
     def write_then_fail(self, *args, **kwargs):
         original(self, *args, **kwargs)
         calls.append(fail_at)
-        if fail_at == "_retire_listing" or len(calls) == 2:
+        if fail_at == "retire_revision" or len(calls) == 2:
             raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(Store, fail_at, write_then_fail)
+    monkeypatch.setattr(ListingRepository, fail_at, write_then_fail)
     with pytest.raises(RuntimeError, match="disk on fire"):
         deployment.reimport(next_dataset())
     assert calls  # the store had written something before it failed
@@ -489,7 +501,7 @@ def test_a_failure_mid_import_through_the_cli_leaves_the_database_unchanged(depl
     def fail(self, *args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(Store, "_retire_listing", fail)
+    monkeypatch.setattr(ListingRepository, "retire_revision", fail)
     write_dataset(deployment.data, next_dataset())
     result = CliRunner().invoke(cli, ["import", "--data", str(deployment.data), "--db", str(deployment.db)])
     assert result.exit_code != 0
@@ -497,12 +509,19 @@ def test_a_failure_mid_import_through_the_cli_leaves_the_database_unchanged(depl
     assert dump(deployment.db) == before
 
 
-def test_a_store_rolls_back_its_own_transaction(store: Store) -> None:
-    before = store.get_revision()
+def test_a_store_rolls_back_its_own_transaction(store: Store, deployment) -> None:
+    before = dump(deployment.db)
+    revision = store.get_revision()
     with pytest.raises(ZeroDivisionError):
         with store.transaction():
-            store.conn.execute("update meta set value = '99' where key = 'revision'")
-            assert store.get_revision() == 99
+            store.listings.retire("ug-shelter")
+            store.audit.add(actor="test", action="listing.retire", target="listing:ug-shelter", details={})
+            assert store.get_revision() == revision + 1
+            assert store.listings.get("ug-shelter").status == "retired"  # type: ignore[union-attr]
             1 / 0  # noqa: B018
-    assert store.get_revision() == before
-    assert not store.conn.in_transaction
+    assert store.get_revision() == revision
+    assert store.audit.all() == []
+    assert dump(deployment.db) == before
+    with store.transaction():  # no transaction was left open: a new one begins
+        store.audit.add(actor="test", action="check", target="store", details={})
+    assert len(store.audit.all()) == 1

@@ -544,10 +544,10 @@ def test_approval_re_checks_against_the_stored_revision(deployment, people) -> N
         _go_live(client, people, _on_own_domain("ww-good-cause", "good-cause.org"))
         store = Store(deployment.db)
         try:
-            curator = next(t for t in store.list_tokens() if t.name == "own-domain-curator")
+            curator = next(t for t in store.tokens.all() if t.name == "own-domain-curator")
             moved = msgspec.convert(_on_own_domain("ww-good-cause", "g0od-cause.org"), Listing)
             with store.transaction():
-                pending = store.add_submission(
+                pending = store.submissions.add(
                     action="update", listing_id="ww-good-cause", base_revision=1, document=moved,
                     note="Old rules.", sources=["https://sources.example.org/check"], submitted_by=curator.id,
                 )

@@ -323,12 +323,12 @@ def test_writes_beyond_the_queue_bound_are_refused_at_once(lock_server):
 
 
 def _count_reports(store: Store) -> int:
-    return store.conn.execute("select count(*) from reports").fetchone()[0]
+    return len(store.reports.page(status=None, after_id=None, limit=None))
 
 
 def _add_report(store: Store) -> int:
     with store.transaction():
-        return store.add_report(listing_id="ru-evacuation", reason="other", details=None)
+        return store.reports.add(listing_id="ru-evacuation", reason="other", details=None)
 
 
 def test_a_write_whose_wait_ran_out_in_the_queue_fails_without_writing(deployment):

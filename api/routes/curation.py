@@ -93,7 +93,7 @@ def _decode_cursor(cursor: str | None) -> int | None:
 
 def _submission_view(store: Store, row: SubmissionRow, identity: Identity, *, with_diff: bool = False) -> Submission:
     reviewer = identity.at_least("reviewer")
-    current = store.get_listing(row.listing_id)
+    current = store.listings.get(row.listing_id)
     decision = None
     if row.status != "pending":
         decision = Decision(
@@ -127,7 +127,7 @@ def _submission_view(store: Store, row: SubmissionRow, identity: Identity, *, wi
 
 
 def _visible_submission(store: Store, submission_id: int, identity: Identity) -> SubmissionRow:
-    row = store.get_submission(submission_id)
+    row = store.submissions.get(submission_id)
     # A curator sees only their own: others' answer 404, as if they did not exist.
     if row is None or (not identity.at_least("reviewer") and row.submitter_person != identity.person):
         raise NotFoundException(detail=f"no submission {submission_id}")
@@ -148,7 +148,7 @@ def _visible_submission(store: Store, submission_id: int, identity: Identity) ->
 async def add_submission(writer: WriterDep, identity: IdentityDep, data: JSONBody[SubmissionCreate]) -> Response[Submission]:
     def write(store: Store) -> tuple[int, Submission]:
         submission_id = curation.submit(store, identity, data)
-        row = store.get_submission(submission_id)
+        row = store.submissions.get(submission_id)
         assert row is not None
         return submission_id, _submission_view(store, row, identity)
 
@@ -174,7 +174,7 @@ def list_submissions(
     limit: LimitParam = 20,
     cursor: CursorParam = None,
 ) -> Response[SubmissionPage]:
-    rows = store.list_submissions(
+    rows = store.submissions.page(
         status=status,
         submitter_person=None if identity.at_least("reviewer") else identity.person,
         after_id=_decode_cursor(cursor),
@@ -263,7 +263,7 @@ def list_reports(
     limit: LimitParam = 20,
     cursor: CursorParam = None,
 ) -> Response[ReportPage]:
-    rows = store.list_reports(status=status, after_id=_decode_cursor(cursor), limit=limit + 1)
+    rows = store.reports.page(status=status, after_id=_decode_cursor(cursor), limit=limit + 1)
     page = ReportPage(
         data=[report_view(r) for r in rows[:limit]],
         next_cursor=_next_cursor(rows, limit),

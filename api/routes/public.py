@@ -164,8 +164,8 @@ class DatasetLanguages:
 
     def at(self, store: Store, revision: int) -> frozenset[str]:
         if revision != self.revision:
-            tags = {tag for topic in store.list_topics() for tag in topic.labels}
-            for row in store.iter_listings(statuses=("active", "retired")):
+            tags = {tag for topic in store.topics.all() for tag in topic.labels}
+            for row in store.listings.each(statuses=("active", "retired")):
                 tags.update(row.document.translations)
             if store.get_revision() != revision:  # changed while reading: a superset is still sound
                 return frozenset(tags) | self.tags
@@ -273,7 +273,7 @@ def _listing_page(
     key = ("listings", country, kind, topic, q, limit, cursor, include_worldwide, include)
 
     def build() -> ListingPage:
-        if topic is not None and topic not in {t.id for t in store.list_topics()}:
+        if topic is not None and topic not in {t.id for t in store.topics.all()}:
             # 404, not 400: the value is well-formed, but no such topic exists (today).
             raise NotFoundException(detail=f"no topic {topic!r}; the taxonomy is at /v1/topics")
         try:
@@ -387,7 +387,7 @@ def get_listing(
     preferences = _preferences(lang, accept_language)
 
     def build() -> ListingView:
-        row = store.get_listing(listing_id)
+        row = store.listings.get(listing_id)
         if row is None:
             raise NotFoundException(detail=f"no listing with id {listing_id!r}")
         if row.status == "retired":
@@ -572,7 +572,8 @@ def get_dataset(
     tags=["operations"],
 )
 def healthz(store: StoreDep) -> Response[Health]:
-    health = Health(status="ok", revision=store.get_revision(), listings=store.count_active_listings())
+    revision, listings = store.listings.count_active()  # counted once per revision, not per request
+    health = Health(status="ok", revision=revision, listings=listings)
     return Response(content=_encoder.encode(health), media_type=JSON, headers={"Cache-Control": "no-cache"})
 
 

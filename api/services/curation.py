@@ -45,9 +45,9 @@ def _check_document(store: Store, listing: Listing) -> None:
     first move to a neutral domain and then to the look-alike (``check_listing`` adds the
     document's own).
     """
-    topic_ids = {t.id for t in store.list_topics()}
-    others = (row.document for row in store.iter_listings(statuses=("active", "closed", "retired")))
-    stored = frozenset(d for revision in store.list_listing_revisions(listing.id) for d in listing_domains(revision.document))
+    topic_ids = {t.id for t in store.topics.all()}
+    others = (row.document for row in store.listings.each(statuses=("active", "closed", "retired")))
+    stored = frozenset(d for revision in store.listings.revisions(listing.id) for d in listing_domains(revision.document))
     problems = check_listing(listing, topic_ids, known_domains=other_listings_domains(others, listing.id) | stored)
     if problems:
         raise Invalid([(f"listing.{f}", m) for f, m in problems])
@@ -55,7 +55,7 @@ def _check_document(store: Store, listing: Listing) -> None:
 
 def _check_base(store: Store, action: str, listing_id: str, base_revision: int | None) -> None:
     """The listing must be in the state the action expects (409 with the current revision if not)."""
-    current = store.get_listing(listing_id)
+    current = store.listings.get(listing_id)
     if action == "create":
         if current is not None:
             raise Conflict(
@@ -97,8 +97,8 @@ def submit(store: Store, identity: Identity, data: SubmissionCreate) -> int:
         # Known domains: every listing's, this one's stored revisions and the proposed document's,
         # so evidence on a look-alike of any of them is refused like a listing URL would be.
         known = frozenset(
-            d for row in store.iter_listings(statuses=("active", "closed", "retired")) for d in listing_domains(row.document)
-        ) | frozenset(d for revision in store.list_listing_revisions(listing_id) for d in listing_domains(revision.document))
+            d for row in store.listings.each(statuses=("active", "closed", "retired")) for d in listing_domains(row.document)
+        ) | frozenset(d for revision in store.listings.revisions(listing_id) for d in listing_domains(revision.document))
         if document is not None:
             known |= listing_domains(document)
         bad_sources = [
@@ -106,7 +106,7 @@ def submit(store: Store, identity: Identity, data: SubmissionCreate) -> int:
         ]
         if bad_sources:
             raise Invalid(bad_sources)
-        submission_id = store.add_submission(
+        submission_id = store.submissions.add(
             action=action,
             listing_id=listing_id,
             base_revision=base_revision,
@@ -115,7 +115,7 @@ def submit(store: Store, identity: Identity, data: SubmissionCreate) -> int:
             sources=data.sources,
             submitted_by=identity.token_id,
         )
-        store.add_audit(
+        store.audit.add(
             actor=identity.name,
             action="submission.create",
             target=f"submission:{submission_id}",
@@ -128,7 +128,7 @@ def decide(store: Store, identity: Identity, submission_id: int, decision: str, 
     """Approve (apply the change, atomically) or reject a pending submission."""
     check_free_text("reason", reason)
     with store.transaction():
-        submission = store.get_submission(submission_id)
+        submission = store.submissions.get(submission_id)
         if submission is None:
             raise NotFound(f"no submission {submission_id}")
         if submission.status != "pending":
@@ -143,20 +143,20 @@ def decide(store: Store, identity: Identity, submission_id: int, decision: str, 
                     _check_document(store, submission.document)
                 except Invalid as exc:  # the taxonomy moved since it was submitted
                     raise Conflict(f"the proposed listing is no longer valid: {exc.detail}") from None
-                applied = store.apply_listing(submission.document)
+                applied = store.listings.apply(submission.document)
             else:
-                applied = store.retire_listing(submission.listing_id)
+                applied = store.listings.retire(submission.listing_id)
         status = "approved" if decision == "approve" else "rejected"
-        store.decide_submission(
+        store.submissions.decide(
             submission_id, status=status, decided_by=identity.token_id, reason=reason, applied_revision=applied
         )
-        store.add_audit(
+        store.audit.add(
             actor=identity.name,
             action=f"submission.{decision}",
             target=f"submission:{submission_id}",
             details={"listing_id": submission.listing_id, "applied_revision": applied, "reason": reason},
         )
-    decided = store.get_submission(submission_id)
+    decided = store.submissions.get(submission_id)
     assert decided is not None
     return decided
 

@@ -33,22 +33,22 @@ def create_token(store: Store, *, name: str, role: str, expires_in_days: int | N
     token = generate_token()
     expires_at = store.now() + dt.timedelta(days=expires_in_days) if expires_in_days else None
     with store.transaction():
-        twin = look_alike_of(name, {row.name for row in store.list_tokens()})
+        twin = look_alike_of(name, {row.name for row in store.tokens.all()})
         if twin is not None:
             raise Invalid([("name", (
                 f"{name!r} looks like {twin!r}, a different person's name: use exactly the same name for "
                 "the same person, or a name that cannot be mistaken for it (e.g. add a surname)"))])
-        token_id = store.add_token(name=name, role=role, token_hash=hash_token(token), expires_at=expires_at)
-        store.add_audit(actor=actor, action="token.create", target=f"token:{token_id}",
+        token_id = store.tokens.add(name=name, role=role, token_hash=hash_token(token), expires_at=expires_at)
+        store.audit.add(actor=actor, action="token.create", target=f"token:{token_id}",
                         details={"name": name, "role": role, "expires_at": expires_at.isoformat() if expires_at else None})
-    row = store.get_token(token_id)
+    row = store.tokens.get(token_id)
     assert row is not None
     return token, row
 
 
 def list_tokens(store: Store) -> list[TokenRow]:
     """Every token's record, oldest first (never a secret: only hashes are stored)."""
-    return store.list_tokens()
+    return store.tokens.all()
 
 
 def token_state(row: TokenRow, now: dt.datetime) -> str:
@@ -61,12 +61,12 @@ def token_state(row: TokenRow, now: dt.datetime) -> str:
 def revoke_token(store: Store, token_id: int, *, actor: str) -> TokenRow:
     """From now on the token answers 401; revoking twice is a conflict, not a silent success."""
     with store.transaction():
-        row = store.get_token(token_id)
+        row = store.tokens.get(token_id)
         if row is None:
             raise NotFound(f"no token {token_id}")
-        if not store.revoke_token(token_id):
+        if not store.tokens.revoke(token_id):
             raise Conflict(f"token {token_id} is already revoked")
-        store.add_audit(actor=actor, action="token.revoke", target=f"token:{token_id}", details={"name": row.name})
-    revoked = store.get_token(token_id)
+        store.audit.add(actor=actor, action="token.revoke", target=f"token:{token_id}", details={"name": row.name})
+    revoked = store.tokens.get(token_id)
     assert revoked is not None
     return revoked

@@ -29,8 +29,11 @@ RECENTLY_CLOSED = dt.timedelta(days=30)
 
 
 def build_summary(store: Store, today: dt.date) -> VettingSummary:
+    """What needs a reviewer, in a fixed number of queries however many listings there are;
+    every open report is in it (and counted), not the first page of them."""
     overdue, problems, closing = [], [], []
-    for row in store.iter_listings():
+    latest_checks = store.link_checks.latest()
+    for row in store.listings.each():
         doc = row.document
         if doc.verification.next_review_at < today:
             overdue.append(
@@ -43,18 +46,17 @@ def build_summary(store: Store, today: dt.date) -> VettingSummary:
         closes_at = doc.petition.closes_at if doc.petition else None
         if closes_at is not None and today - RECENTLY_CLOSED <= closes_at <= today + CLOSING_SOON:
             closing.append(ClosingPetition(listing_id=row.id, closes_at=closes_at, days_left=(closes_at - today).days))
-        latest = store.list_link_checks(row.id, limit=1)
-        if latest and (latest[0].status != "ok" or latest[0].needs_review or row.link_hold):
-            check = latest[0]
+        check = latest_checks.get(row.id)
+        if check is not None and (check.status != "ok" or check.needs_review or row.link_hold):
             problems.append(
                 LinkProblem(
                     listing_id=row.id,
                     url=doc.url,
-                    status=check.status,  # type: ignore[arg-type]
+                    status=check.status,
                     http_status=check.http_status,
                     final_url=check.final_url,
                     checked_at=check.checked_at,
-                    consecutive_failures=store.consecutive_broken(row.id),
+                    consecutive_failures=check.consecutive_failures,
                     held=row.link_hold,
                     needs_review=check.needs_review,
                     detail=check.detail,
@@ -62,7 +64,7 @@ def build_summary(store: Store, today: dt.date) -> VettingSummary:
             )
     overdue.sort(key=lambda o: (-o.days_overdue, o.listing_id))
     closing.sort(key=lambda c: (c.closes_at, c.listing_id))
-    reports = [report_view(r) for r in store.list_reports(status="open", after_id=None, limit=1000)]
+    reports = [report_view(r) for r in store.reports.page(status="open", after_id=None, limit=None)]
     return VettingSummary(
         as_of=today,
         counts=VettingCounts(
@@ -83,12 +85,12 @@ def release_hold(store: Store, identity: Identity, listing_id: str, reason: str,
     """Put a held listing back in the default lists; answers its public status as of ``today``."""
     check_free_text("reason", reason)
     with store.transaction():
-        row = store.get_listing(listing_id)
+        row = store.listings.get(listing_id)
         if row is None or row.status == "retired":
             raise NotFound(f"no listing with id {listing_id!r}")
-        if not store.release_link_hold(listing_id):
+        if not store.link_checks.release_hold(listing_id):
             raise Conflict(f"listing {listing_id!r} is not held")
-        store.add_audit(actor=identity.name, action="hold.release", target=f"listing:{listing_id}", details={"reason": reason})
-    released = store.get_listing(listing_id)
+        store.audit.add(actor=identity.name, action="hold.release", target=f"listing:{listing_id}", details={"reason": reason})
+    released = store.listings.get(listing_id)
     assert released is not None
     return released.public_status(today)
