@@ -27,6 +27,7 @@ __all__ = [
     "export",
     "import_",
     "main",
+    "migrate",
     "openapi",
     "serve",
     "token",
