@@ -38,7 +38,7 @@ from litestar.types.internal_types import PathParameterDefinition
 from api import __version__
 from api.auth import Identity
 from api.bodies import MAX_BODY_BYTES, JsonRequest
-from api.caching import ConditionalGetMiddleware, ResponseCache
+from api.caching import ConditionalGetMiddleware
 from api.clients import client_address_resolver, parse_networks
 from api.clock import Clock, SystemClock
 from api.errors import Conflict, DomainError, Invalid
@@ -401,7 +401,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     elif store is not None:
         store.clock = clock  # one clock for reads, writes and guards
     settings = settings or load_settings()
-    cache = ResponseCache(settings.response_cache_size)
     owned_store = store is None
 
     opened: list[Store] = [] if store is None else [store]
@@ -435,7 +434,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
 
     def provide_reader() -> Reader:
         if not reader_holder:
-            reader_holder.append(Reader(store=provide_store(), cache=cache, clock=clock))
+            reader_holder.append(Reader(store=provide_store(), clock=clock))
         return reader_holder[0]
 
     cache_control = f"public, max-age={settings.max_age}, stale-while-revalidate={settings.stale_while_revalidate}"
@@ -509,7 +508,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     app.state.writer_provider = provide_writer
     app.state.clock = clock
     app.state.settings = settings
-    app.state.cache = cache
     app.allowed_methods = _allowed_methods(app)
     app.path_shapes = _path_shapes(app)
     app.front_cache = FrontCache(

@@ -1,11 +1,6 @@
-"""The read path's caches: pre-encoded bodies per dataset revision, and conditional GETs.
+"""Conditional GETs: ETags, 304s and gzip for every GET answer.
 
-``ResponseCache`` keeps encoded response bodies, each with its ETag, keyed by what the
-request asked (route, canonical parameters, negotiated languages). All entries belong to
-one dataset revision: when the revision moves (an import, an approved change), the next
-request finds the cache empty. Each process asks the database for the revision on every
-request (one indexed read), so a change made by any process is seen by all at once. A repeat
-of a public read usually never gets here: ``api.front_cache`` answers it in front of litestar.
+Repeat public reads never get here: ``api.front_cache`` answers them in front of litestar.
 
 ``ConditionalGetMiddleware`` gives *every* GET a validator and cache headers: it keeps the
 ETag a handler set (or derives one from the body), adds the default ``Cache-Control``,
@@ -18,12 +13,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CachedBody", "ConditionalGetMiddleware", "ResponseCache", "accepts_gzip", "etag_matches", "make_etag"]
+__all__ = ["ConditionalGetMiddleware", "accepts_gzip", "etag_matches", "make_etag"]
 
 
 def make_etag(body: bytes) -> str:
@@ -33,50 +26,6 @@ def make_etag(body: bytes) -> str:
     stays the same; an unchanged page keeps its ETag across dataset revisions.
     """
     return f'W/"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
-
-
-@dataclass(frozen=True, slots=True)
-class CachedBody:
-    body: bytes
-    etag: str
-    headers: dict[str, str]
-
-
-class ResponseCache:
-    """LRU of encoded bodies for one dataset revision at a time."""
-
-    def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
-        self.revision: int | None = None
-        self._entries: OrderedDict[tuple, CachedBody] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(
-        self,
-        revision: int,
-        key: tuple,
-        build: Callable[[], tuple[bytes, dict[str, str]]],
-    ) -> CachedBody:
-        """The entry for ``key`` at ``revision``, built (and kept) on a miss."""
-        if revision != self.revision:
-            self._entries.clear()
-            self.revision = revision
-        entry = self._entries.get(key)
-        if entry is not None:
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return entry
-        self.misses += 1
-        body, headers = build()
-        entry = CachedBody(body=body, etag=make_etag(body), headers=headers)
-        self._entries[key] = entry
-        if len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
-        return entry
 
 
 def etag_matches(if_none_match: str, etag: str) -> bool:

@@ -1,19 +1,22 @@
 """The response cache in front of the framework: whole answers to repeat public reads.
 
-A read served by the handlers' ``ResponseCache`` (api/caching.py) still goes through
-litestar's routing, dependency injection, the query-parameter hook, the middleware stack and
-response objects. ``FrontCache`` sits outside all of that: it keeps the complete answer
+A read that reaches litestar goes through routing, dependency injection, the
+query-parameter hook, the middleware stack, the handler building its answer from the store,
+and response objects. ``FrontCache`` sits outside all of that: it keeps the complete answer
 (status, every header, the body as sent) to a GET of a public read route, and answers a
-repeat of that request, HEAD and ``If-None-Match`` included, without calling the app.
+repeat of that request, HEAD and ``If-None-Match`` included, without calling the app. It is
+the only response cache: the handlers build every answer they are asked for, so the framework
+runs once per key and dataset revision (a HEAD or a conditional GET that misses asks the app
+for the whole answer, keeps it, and is answered from it).
 
 What it keys on is everything the app's answer depends on:
 
 - the path and the query string, each parameter as written, sorted (``?a=1&b=2`` and
   ``?b=2&a=1`` are one answer); a parameter the app rejects (unknown, repeated, malformed)
   gets a 400 from the app, and only 200s are stored, so the cache never answers for it;
-- the languages, reduced as the handlers reduce them (``language_preferences`` and
-  ``answer_languages`` against the dataset's language tags), so random ``Accept-Language``
-  values share a bounded set of entries;
+- the languages, reduced to what the answer can depend on (``language_preferences``, then
+  ``answer_languages`` against the dataset's language tags and CLDR's locales), so random
+  ``lang`` and ``Accept-Language`` values share a bounded set of entries;
 - the date by the app's clock (lifecycle rules change at midnight UTC);
 - whether the body is gzip or identity, and for ``/v1/dataset`` the negotiated media type.
 
@@ -43,10 +46,10 @@ from api import store as store_module
 from api.caching import accepts_gzip, etag_matches
 from api.clock import Clock
 from api.i18n import answer_languages, language_preferences
-from api.routes.public import LANG_PATTERN, DatasetLanguages, dataset_media_type
+from api.routes.public import LANG_PATTERN, dataset_media_type
 from api.store import Store
 
-__all__ = ["FrontCache", "PUBLIC_READ_PATH"]
+__all__ = ["PUBLIC_READ_PATH", "DatasetLanguages", "FrontCache"]
 
 
 def _plainly_spelt(scope: Scope) -> bool:
@@ -73,13 +76,35 @@ _KEPT_ON_304 = frozenset({b"etag", b"cache-control", b"vary", b"content-language
 _KEY_HEADERS = frozenset({b"accept", b"accept-encoding", b"accept-language", b"if-none-match"})
 
 
+class DatasetLanguages:
+    """The language tags of every text in the dataset (translations and topic labels), for
+    one revision at a time: what ``answer_languages`` reduces a request's preferences against."""
+
+    __slots__ = ("revision", "tags")
+
+    def __init__(self) -> None:
+        self.revision: int | None = None
+        self.tags: frozenset[str] = frozenset()
+
+    def at(self, store: Store, revision: int) -> frozenset[str]:
+        if revision != self.revision:
+            tags = {tag for topic in store.list_topics() for tag in topic.labels}
+            for row in store.iter_listings(statuses=("active", "retired")):
+                tags.update(row.document.translations)
+            if store.get_revision() != revision:  # changed while reading: a superset is still sound
+                return frozenset(tags) | self.tags
+            self.revision, self.tags = revision, frozenset(tags)
+        return self.tags
+
+
 class _Entry:
     __slots__ = ("body", "etag", "headers", "not_modified_headers")
 
     def __init__(self, headers: list[tuple[bytes, bytes]], body: bytes, shared_tail: int) -> None:
         self.headers = headers
         self.body = body
-        self.etag = next(v for k, v in headers if k == b"etag").decode("latin-1")
+        etag = next((v for k, v in headers if k == b"etag"), None)
+        self.etag = None if etag is None else etag.decode("latin-1")
         own, shared = headers[: len(headers) - shared_tail], headers[len(headers) - shared_tail :]
         self.not_modified_headers = [
             (k, v) for k, v in own if k in _KEPT_ON_304 or k.startswith(b"access-control-")
@@ -200,50 +225,77 @@ class FrontCache:
         if entry is not None:
             self._entries.move_to_end(key)
             self.hits += 1
-            if if_none_match is not None and etag_matches(if_none_match.decode("latin-1"), entry.etag):
-                await send({"type": "http.response.start", "status": 304, "headers": entry.not_modified_headers})
-                await send({"type": "http.response.body", "body": b""})
-                return
-            await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
-            await send({"type": "http.response.body", "body": b"" if method == "HEAD" else entry.body})
+            await self._answer(entry, method, if_none_match, send)
             return
         self.misses += 1
-        if method == "HEAD" or if_none_match is not None or not _plainly_spelt(scope):
-            # HEAD and 304 answers hold no body; an unusual spelling of a path or query
-            # (%64ataset, ?&&) is answered but not kept, so spellings cannot fill the cache.
+        if not _plainly_spelt(scope):
+            # An unusual spelling of a path or query (%64ataset, ?&&) is answered but not
+            # kept, so spellings cannot fill the cache.
             await self.app(scope, receive, send)
             return
-        await self._fill(scope, receive, send, key, revision)
+        await self._fill(scope, receive, send, key, revision, if_none_match)
 
-    async def _fill(self, scope: Scope, receive: Receive, send: Send, key: tuple, revision: int) -> None:
-        """Pass the request to the app, keeping a copy of a complete 200 answer at ``revision``."""
-        start: Message | None = None
+    @staticmethod
+    async def _answer(entry: _Entry, method: str, if_none_match: bytes | None, send: Send) -> None:
+        """A stored answer to a GET or HEAD, conditional or not."""
+        if if_none_match is not None and entry.etag is not None and etag_matches(if_none_match.decode("latin-1"), entry.etag):
+            await send({"type": "http.response.start", "status": 304, "headers": entry.not_modified_headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else entry.body})
+
+    async def _fill(
+        self, scope: Scope, receive: Receive, send: Send, key: tuple, revision: int, if_none_match: bytes | None
+    ) -> None:
+        """Ask the app for the whole answer (a plain GET), keep a complete 200 at ``revision``,
+        and answer the request as it was made.
+
+        HEAD and ``If-None-Match`` misses fill the cache too: a CDN revalidates with
+        ``If-None-Match`` and may never send a plain GET again, so without this every
+        revalidation after a revision change would run the framework and the handler.
+        """
+        method = scope["method"]
+        plain = {
+            **scope,
+            "method": "GET",
+            "headers": [(name, value) for name, value in scope["headers"] if name != b"if-none-match"],
+        }
+        start: Message | None = None  # a 200 start, held until its body is complete
         chunks: list[bytes] = []
         commits = store_module.local_commits
 
         async def keep(message: Message) -> None:
             nonlocal start
-            if message["type"] == "http.response.start":
-                start = message if message["status"] == 200 else None
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                start = message
             elif start is not None and message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body"):
-                    self._store(key, revision, commits, start, b"".join(chunks))
-            await send(message)
+                    entry = self._store(key, revision, commits, start, b"".join(chunks))
+                    await self._answer(entry, method, if_none_match, send)
+            elif method == "HEAD" and message["type"] == "http.response.body":
+                if not message.get("more_body"):
+                    await send({"type": "http.response.body", "body": b""})
+            else:
+                await send(message)
 
-        await self.app(scope, receive, keep)
+        await self.app(plain, receive, keep)
 
-    def _store(self, key: tuple, revision: int, commits: int, start: Message, body: bytes) -> None:
+    def _store(self, key: tuple, revision: int, commits: int, start: Message, body: bytes) -> _Entry:
+        """The answer as an entry, kept when it is the app's answer at ``revision``."""
         headers = list(start.get("headers", ()))
+        entry = _Entry(headers, body, len(self.shared_headers))
         answered_at = next((v for k, v in headers if k == b"x-dataset-revision"), None)
         if (
             answered_at != str(revision).encode()
+            or entry.etag is None
             or revision != self.revision
             or commits != store_module.local_commits
-            or not any(k == b"etag" for k, _ in headers)
             or tuple(headers[len(headers) - len(self.shared_headers) :]) != self.shared_headers
         ):
-            return
-        self._entries[key] = _Entry(headers, body, len(self.shared_headers))
+            return entry
+        self._entries[key] = entry
         if len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
+        return entry

@@ -35,7 +35,7 @@ SETTINGS: tuple[Setting, ...] = (
         "process's write lock before giving up (the API answers 503 with Retry-After; the CLI "
         "says to try again).",
     ),
-    Setting("response_cache_size", 4096, "Responses kept per process (LRU), by the front cache (whole answers) and by the handlers (encoded bodies) each."),
+    Setting("response_cache_size", 4096, "Responses kept per process (LRU) by the front cache (whole answers), and gzip bodies (by ETag)."),
     Setting(
         "revision_poll_ms",
         1000,

@@ -25,7 +25,8 @@ class AppCalls:
     def __init__(self, client: TestClient) -> None:
         front = client.app.front_cache
         self.count = 0
-        inner = front.app
+        self.inner = inner = front.app
+        """The app below the front cache, uncounted."""
 
         async def counting(scope, receive, send):  # type: ignore[no-untyped-def]
             self.count += 1
@@ -75,20 +76,32 @@ def test_a_repeat_read_is_answered_without_the_app(counted, path):
     assert calls.count == after_first
 
 
+@pytest.mark.parametrize("first", ["GET", "HEAD", "If-None-Match"])
 @pytest.mark.parametrize(
     "headers",
     [{}, {"Accept-Encoding": "gzip"}, {"Accept-Encoding": "identity"}, {"Accept-Language": "ru"}, {"Accept": "application/x-ndjson"}],
     ids=["plain", "gzip", "identity", "ru", "ndjson"],
 )
 @pytest.mark.parametrize("path", ["/v1/listings", "/v1/dataset", "/v1/countries", "/v1/listings/ru-evacuation"])
-def test_head_and_304_from_the_front_cache_are_the_apps(counted, path, headers):
+def test_head_and_304_from_the_front_cache_are_the_apps(counted, path, headers, first):
+    """Whichever request misses first (a GET, a HEAD, a CDN's revalidation), it fills the
+    entry, and every answer from the entry is the app's own, byte for byte."""
     client, calls = counted
-    head_from_app = client.head(path, headers=headers)  # HEAD and If-None-Match misses go to the app
-    first = client.get(path, headers=headers)
-    etag = first.headers["etag"]
-    not_modified_from_app = client.get(path, headers={**headers, "If-None-Match": etag})
-    assert calls.count == 2  # HEAD and 304 misses reached the app; the GET above was stored
-    calls.count = 0  # everything below is from the front cache
+    app = TestClient(calls.inner)  # the app without the front cache
+    from_app = app.get(path, headers=headers)
+    etag = from_app.headers["etag"]
+    head_from_app = app.head(path, headers=headers)
+    not_modified_from_app = app.get(path, headers={**headers, "If-None-Match": etag})
+    assert not_modified_from_app.status_code == 304
+
+    miss = {
+        "GET": lambda: client.get(path, headers=headers),
+        "HEAD": lambda: client.head(path, headers=headers),
+        "If-None-Match": lambda: client.get(path, headers={**headers, "If-None-Match": etag}),
+    }[first]()
+    expected = {"GET": from_app, "HEAD": head_from_app, "If-None-Match": not_modified_from_app}[first]
+    assert (miss.status_code, miss.headers.raw, miss.content) == (expected.status_code, expected.headers.raw, expected.content)
+    assert calls.count == 1  # the miss; everything below is from the front cache
 
     head = client.head(path, headers=headers)
     assert (head.status_code, head.headers.raw, head.content) == (200, head_from_app.headers.raw, b"")
@@ -100,8 +113,26 @@ def test_head_and_304_from_the_front_cache_are_the_apps(counted, path, headers):
     assert head_not_modified.status_code == 304
     assert head_not_modified.headers.raw == not_modified_from_app.headers.raw
     changed = client.get(path, headers={**headers, "If-None-Match": '"something-else"'})
-    assert (changed.status_code, changed.headers.raw, changed.content) == (200, first.headers.raw, first.content)
-    assert calls.count == 0
+    assert (changed.status_code, changed.headers.raw, changed.content) == (200, from_app.headers.raw, from_app.content)
+    assert calls.count == 1
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("path", ["/v1/listings/no-such-listing", "/v1/countries/ZZ", "/v1/listings?limit=0"])
+def test_a_problem_is_answered_by_the_app_on_every_request(counted, path, method):
+    """Only 200s are kept: a HEAD or GET that the app refuses reaches it every time."""
+    client, calls = counted
+    app = TestClient(calls.inner)
+    from_app = app.request(method, path)
+    for count in (1, 2):
+        response = client.request(method, path)
+        assert response.status_code in (400, 404)
+        assert (response.status_code, response.headers.raw, response.content) == (
+            from_app.status_code, from_app.headers.raw, from_app.content
+        )
+        assert calls.count == count
+    if method == "HEAD":
+        assert response.content == b"" and int(response.headers["content-length"]) > 0
 
 
 def test_gzip_and_identity_are_stored_apart(counted):

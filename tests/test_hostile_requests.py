@@ -445,7 +445,8 @@ def fresh(deployment: Deployment) -> Iterator[TestClient]:
 
 
 def _cache_size(client: TestClient) -> int:
-    return len(client.app.state.cache)
+    """Entries of the response cache (the front cache, api/front_cache.py)."""
+    return len(client.app.front_cache)
 
 
 def _known_primaries() -> set[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -20,7 +20,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import HeaderParameter, Parameter
 
-from api.caching import ResponseCache
+from api.caching import make_etag
 from api.catalog import (
     LISTING_CURSOR_PATTERN,
     CursorInvalid,
@@ -35,7 +35,7 @@ from api.catalog import (
     dataset_items,
 )
 from api.clock import Clock
-from api.i18n import ISO_COUNTRIES, answer_languages, language_preferences
+from api.i18n import ISO_COUNTRIES, language_preferences
 from api.models import (
     COUNTRY_WORLDWIDE,
     ChangePage,
@@ -52,7 +52,7 @@ from api.models import (
 from api.problems import FieldError, InvalidRequest, problem_responses
 from api.store import Store, Visibility
 
-__all__ = ["LANG_PATTERN", "DatasetLanguages", "dataset_media_type", "public_handlers"]
+__all__ = ["LANG_PATTERN", "Reader", "dataset_media_type", "negotiate_media_type", "public_handlers"]
 
 StoreDep = NamedDependency[Store]
 
@@ -118,39 +118,16 @@ IncludeParam = Annotated[
 ListingIdPath = Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z", max_length=80)]
 
 
-class DatasetLanguages:
-    """The language tags of every text in the dataset (translations and topic labels), for
-    one revision at a time: what ``answer_languages`` reduces a request's preferences against."""
-
-    __slots__ = ("revision", "tags")
-
-    def __init__(self) -> None:
-        self.revision: int | None = None
-        self.tags: frozenset[str] = frozenset()
-
-    def at(self, store: Store, revision: int) -> frozenset[str]:
-        if revision != self.revision:
-            tags = {tag for topic in store.list_topics() for tag in topic.labels}
-            for row in store.iter_listings(statuses=("active", "retired")):
-                tags.update(row.document.translations)
-            if store.get_revision() != revision:  # changed while reading: a superset is still sound
-                return frozenset(tags) | self.tags
-            self.revision, self.tags = revision, frozenset(tags)
-        return self.tags
-
-
 @dataclass(frozen=True, slots=True)
 class Reader:
     """What every read handler needs, injected as one dependency.
 
     One dependency, not two: litestar resolves several dependencies of a handler in a task
-    group, which costs more than the whole cache hit it serves.
+    group, which costs more than a small answer.
     """
 
     store: Store
-    cache: ResponseCache
     clock: Clock
-    languages: DatasetLanguages = field(default_factory=DatasetLanguages)
 
     def today(self) -> dt.date:
         return self.clock.now().date()
@@ -163,38 +140,22 @@ class Reader:
 
     def respond(
         self,
-        key: tuple,
         build: Callable[[], Any],
         *,
-        preferences: tuple[str, ...] | None = None,
-        texts: bool = True,
-        names: bool = True,
         vary: str = "Accept-Language",
         media_type: str = JSON,
         encode: Callable[[Any], tuple[bytes, dict[str, str]]] | None = None,
     ) -> Response:
-        """Serve ``build()`` encoded, from the per-revision cache when it is there.
+        """``build()`` encoded, with its ETag and the dataset revision it was read at.
 
-        With ``preferences``, the key holds what the answer's languages depend on, not the
-        preferences themselves, so a thousand random tags are one entry: the preferences that
-        can choose among the dataset's ``texts``, and the CLDR locale for ``names``
-        (``answer_languages``). Pass False for what the answer does not contain.
+        Not cached here: a repeat is answered by the front cache (api/front_cache.py), which
+        keeps an answer only when its ``X-Dataset-Revision`` is still the current revision.
         """
-
-        def build_body() -> tuple[bytes, dict[str, str]]:
-            value = build()
-            if encode is not None:
-                return encode(value)
-            return _encoder.encode(value), _language_headers(value)
-
         revision = self.store.get_revision()
-        if preferences is not None:
-            tags = self.languages.at(self.store, revision) if texts else None
-            key = (*key, answer_languages(preferences, tags, names))
-        # The date is part of the key: a petition closes, a review falls due, at midnight UTC.
-        entry = self.cache.get(revision, (*key, self.today()), build_body)
-        headers = {"ETag": entry.etag, "Vary": vary, "X-Dataset-Revision": str(revision), **entry.headers}
-        return Response(content=entry.body, media_type=media_type, headers=headers)
+        value = build()
+        body, headers = encode(value) if encode is not None else (_encoder.encode(value), _language_headers(value))
+        headers = {"ETag": make_etag(body), "Vary": vary, "X-Dataset-Revision": str(revision), **headers}
+        return Response(content=body, media_type=media_type, headers=headers)
 
 
 ReaderDep = NamedDependency[Reader]
@@ -236,7 +197,6 @@ def _listing_page(
     store = reader.store
     preferences = _preferences(lang, accept_language)
     visibility = reader.visibility(include)
-    key = ("listings", country, kind, topic, q, limit, cursor, include_worldwide, include)
 
     def build() -> ListingPage:
         if topic is not None and topic not in {t.id for t in store.list_topics()}:
@@ -258,7 +218,7 @@ def _listing_page(
         except CursorInvalid as exc:
             raise InvalidRequest([FieldError(in_="query", field="cursor", detail=str(exc))]) from None
 
-    return reader.respond(key, build, preferences=preferences)
+    return reader.respond(build)
 
 
 def _check_country(code: str) -> None:
@@ -360,7 +320,7 @@ def get_listing(
             raise HTTPException(status_code=410, detail=f"listing {listing_id!r} was retired (revision {row.revision})")
         return build_listing(store, row, preferences, reader.today())
 
-    return reader.respond(("listing", listing_id), build, preferences=preferences)
+    return reader.respond(build)
 
 
 @get(
@@ -378,10 +338,7 @@ def list_countries(
 ) -> Response[Page]:
     store = reader.store
     preferences = _preferences(lang, accept_language)
-    return reader.respond(
-        ("countries",), lambda: build_countries(store, preferences, reader.visibility()),
-        preferences=preferences, texts=False,
-    )
+    return reader.respond(lambda: build_countries(store, preferences, reader.visibility()))
 
 
 @get(
@@ -407,7 +364,7 @@ def get_country(
             raise NotFoundException(detail=f"no listings for country {code!r}")
         return country
 
-    return reader.respond(("country", code), build, preferences=preferences, texts=False)
+    return reader.respond(build)
 
 
 @get(
@@ -423,10 +380,7 @@ def list_topics(
 ) -> Response[TopicPage]:
     store = reader.store
     preferences = _preferences(lang, accept_language)
-    return reader.respond(
-        ("topics",), lambda: build_topics(store, preferences, reader.visibility()),
-        preferences=preferences, names=False,
-    )
+    return reader.respond(lambda: build_topics(store, preferences, reader.visibility()))
 
 
 def _ndjson(reader: Reader) -> tuple[bytes, dict[str, str]]:
@@ -518,15 +472,9 @@ def get_dataset(
 ) -> Response[DatasetInfo]:
     store = reader.store
     if dataset_media_type(accept) == NDJSON:
-        return reader.respond(
-            ("dataset", "ndjson"), lambda: reader, vary="Accept",
-            media_type=NDJSON, encode=_ndjson,
-        )
+        return reader.respond(lambda: reader, vary="Accept", media_type=NDJSON, encode=_ndjson)
     revision = store.get_revision()
-    return reader.respond(
-        ("dataset", "json"), lambda: build_dataset(store, revision, reader.today()),
-        vary="Accept",
-    )
+    return reader.respond(lambda: build_dataset(store, revision, reader.today()), vary="Accept")
 
 
 @get(
@@ -561,7 +509,7 @@ def list_listing_revisions(
             raise NotFoundException(detail=f"no listing with id {listing_id!r}")
         return page
 
-    return reader.respond(("revisions", listing_id), build, vary="Accept-Encoding")
+    return reader.respond(build, vary="Accept-Encoding")
 
 
 @get(
@@ -588,7 +536,7 @@ def list_changes(
         except CursorInvalid as exc:
             raise InvalidRequest([FieldError(in_="query", field="since", detail=str(exc))]) from None
 
-    return reader.respond(("changes", since, limit), build, vary="Accept-Encoding")
+    return reader.respond(build, vary="Accept-Encoding")
 
 
 public_handlers = [
