@@ -1,4 +1,4 @@
-"""The front response cache (api/front_cache.py): repeat public reads never reach litestar,
+"""The front response cache (api/http/cache.py): repeat public reads never reach litestar,
 yet every answer is the app's, byte for byte, and no write is served stale for longer than
 documented."""
 
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import Deployment
+from conftest import AppClient, Deployment
 from litestar.testing import TestClient
 
 from api.services.tokens import create_token
@@ -22,8 +22,8 @@ SOURCES = ["https://sources.example.org/check"]
 class AppCalls:
     """Counts the requests that get past the front cache into the app."""
 
-    def __init__(self, client: TestClient) -> None:
-        front = client.app.front_cache
+    def __init__(self, client: AppClient) -> None:
+        front = client.served.front_cache
         self.count = 0
         self.inner = inner = front.app
         """The app below the front cache, uncounted."""
@@ -35,13 +35,13 @@ class AppCalls:
         front.app = counting
 
 
-def _client(deployment: Deployment, **settings: Any) -> Iterator[tuple[TestClient, AppCalls]]:
+def _client(deployment: Deployment, **settings: Any) -> Iterator[tuple[AppClient, AppCalls]]:
     with deployment.client(**settings) as client:
         yield client, AppCalls(client)
 
 
 @pytest.fixture
-def counted(deployment: Deployment) -> Iterator[tuple[TestClient, AppCalls]]:
+def counted(deployment: Deployment) -> Iterator[tuple[AppClient, AppCalls]]:
     yield from _client(deployment, revision_poll_ms=60_000)
 
 
@@ -196,7 +196,7 @@ def test_random_language_tags_share_the_entries_of_what_they_negotiate(counted):
         response = client.get("/v1/listings", params={"lang": tag})
         assert response.content == baseline.content, tag  # nothing to answer in: the default answer
         assert response.headers.raw == baseline.headers.raw, tag
-    assert len(client.app.front_cache) == 1
+    assert len(client.served.front_cache) == 1
     assert calls.count == 1
 
 
@@ -204,7 +204,7 @@ def test_the_cache_is_bounded(deployment):
     for client, calls in _client(deployment, response_cache_size=3):
         for limit in range(1, 10):
             assert client.get("/v1/listings", params={"limit": limit}).status_code == 200
-        assert len(client.app.front_cache) == 3
+        assert len(client.served.front_cache) == 3
 
 
 def _bump_revision_from_elsewhere(deployment: Deployment) -> None:
@@ -275,13 +275,13 @@ def test_a_write_by_this_process_outside_http_is_seen_at_once(counted, deploymen
 def test_a_busy_database_gets_the_apps_503_not_a_crash_in_front(counted):
     client, calls = counted
     assert client.get("/v1/listings").status_code == 200
-    store = client.app.state.store_provider()
+    store = client.served.litestar.state.store_provider()
 
     def busy() -> int:
         raise sqlite3.OperationalError("database is locked")
 
     store.get_revision = busy
-    client.app.front_cache._next_poll = 0.0  # the next read re-reads the revision
+    client.served.front_cache._next_poll = 0.0  # the next read re-reads the revision
     try:
         response = client.get("/v1/listings")
     finally:

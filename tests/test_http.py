@@ -775,7 +775,7 @@ def _every_path(client: TestClient) -> list[tuple[str, set[str]]]:
     examples = {"listing_id": "ru-evacuation", "code": "RU", "submission_id": "1", "report_id": "1",
                 "token_id": "1", "path": "index.html"}
     routes = []
-    for route in client.app.routes:
+    for route in client.served.litestar.routes:
         methods = {m for handler in route.route_handlers for m in handler.http_methods}
         methods |= {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
         path = re.sub(r"\{(\w+):\w+\}", lambda m: examples[m[1]], route.path)
@@ -980,7 +980,7 @@ def test_a_changed_title_is_served_at_once(deployment, client):
     for path, title in warm.items():
         for _ in range(2):  # the second request is a cache hit
             assert title(client.get(path)) == "ru-evacuation in English"
-    hits_before = client.app.front_cache.hits
+    hits_before = client.served.front_cache.hits
     assert hits_before >= 3
 
     docs = default_listings()

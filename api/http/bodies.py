@@ -20,9 +20,9 @@ from typing import Any
 from litestar import Request
 from litestar.exceptions import HTTPException, SerializationException
 
-from api.problems import FieldError, InvalidRequest
+from api.http.problems import FieldError, InvalidRequest
 
-__all__ = ["MAX_BODY_BYTES", "JsonRequest", "UnsupportedBody"]
+__all__ = ["MAX_BODY_BYTES", "JsonRequest", "UnsupportedBody", "check_media_type"]
 
 MAX_BODY_BYTES = 1024 * 1024
 """1 MiB. The largest valid body, a submission with 40 translations at their length limits,

@@ -1,4 +1,11 @@
-"""The committed OpenAPI document: what the app serves, rendered stably for diffs."""
+"""The OpenAPI document: what litestar generates, completed, and rendered stably for diffs.
+
+litestar builds the spec from the handlers' signatures; ``openapi_config`` gives it what no
+signature says (the description, tags, the bearer scheme), ``customize_schema`` what litestar
+cannot infer (optional parameters are absent, not null; the NDJSON answer; links; the 413
+and 415 of every body), and ``render_spec`` the exact JSON committed as openapi/v1.json
+(``actiondir openapi``), which /v1/openapi.json serves byte for byte.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,86 @@ import json
 
 import msgspec
 from litestar import Litestar, Request, Response, get
-from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.openapi.spec import Link, OpenAPI, OpenAPIMediaType, OpenAPIType, Schema
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import (
+    Components,
+    Contact,
+    License,
+    Link,
+    OpenAPI,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Reference,
+    Schema,
+    SecurityScheme,
+    Tag,
+)
 
-from api.messages import ecma_message, ecma_pattern
+from api import __version__, models
+from api.http import problems
+from api.http.problems import PROBLEM_MEDIA_TYPE, problem_responses
+from api.messages import ecma_pattern
 
-__all__ = ["SpecRenderPlugin", "customize_schema", "ecma_message", "ecma_pattern", "render_spec", "serve_spec"]
+__all__ = [
+    "API_DESCRIPTION",
+    "SECURITY",
+    "SpecRenderPlugin",
+    "customize_schema",
+    "openapi_config",
+    "render_spec",
+    "serve_spec",
+]
+
+API_DESCRIPTION = """\
+Vetted ways to help, by country and topic: donation links, petitions and support
+organizations, each checked by a curator against its sources.
+
+Every list is an envelope `{"data": [...], "next_cursor": ...}`; follow `next_cursor` until it
+is null. Texts come in the language you ask for with `?lang=` or `Accept-Language` (each item
+says which one it got in `lang`). Every GET has an `ETag` and honours `If-None-Match`. Errors
+are RFC 9457 `application/problem+json`; unknown query parameters are errors.
+"""
+
+SECURITY = [{"bearer": []}]
+"""What an operation that needs a token declares (the scheme is ``openapi_config``'s)."""
+
+
+def openapi_config() -> OpenAPIConfig:
+    """What the spec says that no handler's signature does."""
+    return OpenAPIConfig(
+        title="Action Directory API",
+        version=__version__,
+        description=API_DESCRIPTION,
+        # The docs UI lives under /v1/docs (its router adds a catch-all below its path);
+        # /v1/openapi.json is served by serve_spec, byte-identical to openapi/v1.json.
+        path="/v1/docs",
+        render_plugins=[SwaggerRenderPlugin(path="/"), SpecRenderPlugin(path="/openapi.json")],
+        license=License(name="MIT (code); CC-BY-4.0 (data)", identifier="MIT"),
+        contact=Contact(name="Action Directory"),
+        tags=[
+            Tag(name="listings", description="Ways to act: donations, petitions, organizations."),
+            Tag(name="countries", description="Countries with listings, named by CLDR."),
+            Tag(name="topics", description="The curated taxonomy."),
+            Tag(name="dataset", description="Everything at once, for mirrors."),
+            Tag(name="operations", description="For load balancers and monitors."),
+            Tag(name="curation", description="Propose changes; a second person reviews them."),
+            Tag(name="reports", description="Anyone reports a problem; reviewers resolve it."),
+            Tag(name="tokens", description="Admins manage curators' and reviewers' tokens."),
+            Tag(name="vetting", description="What needs a reviewer: reviews due, broken links, closing petitions."),
+        ],
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="A token from `actiondir token create` (or POST /v1/tokens).",
+                )
+            }
+        ),
+        use_handler_docstrings=False,
+    )
 
 
 def _not_nullable(schema: Schema) -> None:
@@ -53,20 +134,50 @@ _LINKS = {
 
 
 def _add_links(schema: OpenAPI) -> None:
+    """Each link whose two operations the app serves (a read-only replica serves no writes)."""
+    paths = schema.paths or {}
+    served = {
+        operation.operation_id
+        for item in paths.values()
+        for operation in (item.get, item.post, item.put, item.patch, item.delete)
+        if operation is not None
+    }
     for (path, method, status), links in _LINKS.items():
-        operation = getattr(schema.paths[path], method)  # type: ignore[index]
-        response = operation.responses[status]
+        operation = getattr(paths.get(path), method, None)
+        if operation is None:
+            continue
+        response = operation.responses[status]  # type: ignore[index]
         response.links = {
             name: Link(operation_id=operation_id, parameters=parameters)
             for name, (operation_id, parameters) in links.items()
-        }
+            if operation_id in served
+        } or None
+
+
+def _document_body_problems(schema: OpenAPI) -> None:
+    """Every operation that takes a body can answer 413 and 415 (api/http/bodies.py)."""
+    specs = problem_responses(413, 415)
+    for path_item in (schema.paths or {}).values():
+        for operation in (path_item.post, path_item.put, path_item.patch):
+            if operation is None or operation.request_body is None:
+                continue
+            for status, spec in specs.items():
+                (operation.responses or {}).setdefault(
+                    str(status),
+                    OpenAPIResponse(
+                        description=spec.description or "",
+                        content={PROBLEM_MEDIA_TYPE: OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Problem"))},
+                    ),
+                )
 
 
 def customize_schema(schema: OpenAPI) -> None:
     """Say what litestar cannot infer from signatures.
 
     - optional query and header parameters are plain strings, not ``string | null``;
-    - /v1/dataset also answers NDJSON.
+    - links from one operation's answer to the next;
+    - /v1/dataset also answers NDJSON (when it is served: a read-only replica serves it too);
+    - every operation with a body can answer 413 and 415.
     """
     for path_item in (schema.paths or {}).values():
         for operation in (path_item.get, path_item.post, path_item.put, path_item.patch, path_item.delete):
@@ -74,6 +185,7 @@ def customize_schema(schema: OpenAPI) -> None:
                 if isinstance(parameter.schema, Schema):
                     _not_nullable(parameter.schema)
     _add_links(schema)
+    _document_body_problems(schema)
     dataset = schema.paths["/v1/dataset"].get  # type: ignore[index,union-attr]
     ok = dataset.responses["200"]  # type: ignore[index,union-attr]
     ok.content["application/x-ndjson"] = OpenAPIMediaType(  # type: ignore[index,union-attr]
@@ -91,8 +203,6 @@ def _struct_components(names: set[str]) -> dict[str, dict]:
     of any string) and never says ``additionalProperties: false``; msgspec's schema is the
     exact one its decoder enforces, so clients and schemathesis see the real contract.
     """
-    from api import models, problems  # noqa: PLC0415
-
     structs = [
         obj
         for module in (models, problems)
