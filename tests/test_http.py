@@ -366,7 +366,7 @@ PROBLEM_CASES = [
     pytest.param("GET", "/nope", {}, 404, None, id="unknown-root-path"),
     pytest.param("GET", "/v1/listings/no-such-listing", {}, 404, None, id="unknown-listing"),
     pytest.param("GET", "/v1/countries/FR", {}, 404, None, id="country-without-listings"),
-    # A well-formed but unknown topic is a 404 (api/routes/public.py: "no such topic exists"), not a 400.
+    # A well-formed but unknown topic is a 404 (api/routes/listings.py: "no such topic exists"), not a 400.
     pytest.param("GET", "/v1/listings", {"topic": "no-such-topic"}, 404, None, id="topic-unknown"),
     pytest.param("POST", "/v1/listings", {}, 405, None, id="post-on-get-path"),
     pytest.param("DELETE", "/v1/listings/ru-evacuation", {}, 405, None, id="delete-on-get-path"),

@@ -94,7 +94,7 @@ _LANG_VALUE = re.compile(LANG_PATTERN)
 #: Routes whose answers contain no text in a negotiated language.
 _LANGUAGE_FREE = re.compile(r"/v1/(?:dataset|changes|listings/[^/]+/revisions)")
 
-#: Headers the conditional-GET layer keeps on a 304 (api/caching.py), CORS ones included.
+#: Headers the conditional-GET layer keeps on a 304 (ConditionalGetMiddleware, below), CORS ones included.
 _KEPT_ON_304 = frozenset({b"etag", b"cache-control", b"vary", b"content-language", b"content-location"})
 #: Request headers the key reads; each must appear at most once for the request to be cached.
 _KEY_HEADERS = frozenset({b"accept", b"accept-encoding", b"accept-language", b"if-none-match"})

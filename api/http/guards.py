@@ -18,9 +18,8 @@ Why this shape:
 
 from __future__ import annotations
 
-import datetime as dt
-
 import asyncio
+import datetime as dt
 
 from litestar import Litestar, Request
 from litestar.connection import ASGIConnection
@@ -40,6 +39,7 @@ __all__ = [
     "requires",
     "sweep_rate_limits",
 ]
+
 
 def bearer_token(authorization: str | None) -> str | None:
     if not authorization:
