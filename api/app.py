@@ -16,6 +16,7 @@ Nothing here decides anything about a request: each layer's module says why it i
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -29,7 +30,7 @@ from api.http.bodies import MAX_BODY_BYTES, JsonRequest
 from api.http.cache import ConditionalGetMiddleware, FrontCache
 from api.http.edge import EVERY_RESPONSE, Edge, ReadOnly
 from api.http.guards import provide_identity, report_rate_limit, sweep_rate_limits
-from api.http.openapi import customize_schema, openapi_config, serve_spec
+from api.http.openapi import SPEC_SOURCE, customize_schema, openapi_config, serve_spec
 from api.http.params import QueryParameterRules
 from api.http.problems import exception_handlers
 from api.routes import PRIMARY_ONLY, PUBLIC_READS
@@ -149,6 +150,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     read_only = None
     if settings.read_only:  # the routes it leaves out, as the full app would have them
         read_only = ReadOnly.of(Router(path="/", route_handlers=list(PRIMARY_ONLY)).routes, settings.primary_url)
+        # The spec is the deployment's contract: a replica serves the full app's, byte for byte
+        # openapi/v1.json, built when first asked for (the full app is never served here).
+        full = dataclasses.replace(settings, read_only=False)
+        app.state[SPEC_SOURCE] = lambda: create_app(full).litestar
     edge = Edge(app, read_only=read_only)
     front_cache = FrontCache(
         edge,

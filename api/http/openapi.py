@@ -38,6 +38,7 @@ from api.messages import ecma_pattern
 __all__ = [
     "API_DESCRIPTION",
     "SECURITY",
+    "SPEC_SOURCE",
     "SpecRenderPlugin",
     "customize_schema",
     "openapi_config",
@@ -243,10 +244,18 @@ class SpecRenderPlugin(JsonRenderPlugin):
         return _cached_spec(request)
 
 
+#: Key of the app state that names, on a read-only replica, the app whose spec it serves.
+SPEC_SOURCE = "spec_source"
+
+
 def _cached_spec(request: Request) -> bytes:
+    """The spec, rendered once per process: the app's own, or on a replica the full app's
+    (``SPEC_SOURCE``: a function returning it), so every server of a deployment serves the
+    one contract, the committed one, whichever server a client or a CDN reaches."""
     state = request.app.state
     if "openapi_bytes" not in state:
-        state.openapi_bytes = render_spec(request.app).encode()
+        source = state.get(SPEC_SOURCE)
+        state.openapi_bytes = render_spec(source() if source is not None else request.app).encode()
     return state.openapi_bytes
 
 
