@@ -84,7 +84,7 @@ def _plainly_spelt(scope: Scope) -> bool:
     query = scope["query_string"]
     return not query or b"" not in query.split(b"&")
 
-#: The public read routes: every one answers through ``Reader.respond`` (with an
+#: The public read routes: every one answers through the ``Reader`` (api/routes/common.py, with an
 #: ``X-Dataset-Revision``) and depends on no credential.
 PUBLIC_READ_PATH = re.compile(
     r"/v1/(?:listings(?:/[^/]+(?:/revisions)?)?|countries(?:/[^/]+(?:/listings)?)?|topics|dataset|changes)"
