@@ -160,7 +160,7 @@ def serve(host: str | None, port: int | None, db: Path | None, workers: int | No
 
     settings = load_settings(host=host, port=port, db=db, workers=workers)
     try:
-        Store(settings.db).close()  # fail here, clearly, rather than in every worker
+        Store(settings.db, read_only=settings.read_only).close()  # fail here, clearly, not in every worker
     except DatabaseNotReady as exc:
         raise click.ClickException(str(exc)) from None
     address = _listen_address(settings.host, settings.port)

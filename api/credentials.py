@@ -1,6 +1,6 @@
-"""Tokens and who they stand for, without the web: the part of api.auth services need.
+"""Tokens and who they stand for, without the web: the part of the guards services need.
 
-Why this shape (see api/auth.py for the guards): a token is 32 random bytes, shown once, and
+Why this shape (see api/http/guards.py for the guards): a token is 32 random bytes, shown once, and
 only its SHA-256 is stored; roles are ordered, curator < reviewer < admin; a person is the
 token's name as ``api.identity.person_key`` reads it.
 """

@@ -13,7 +13,7 @@ import pytest
 from factory import default_listings, write_dataset
 from litestar.testing import TestClient
 
-from api.app import create_app
+from api.app import ActionDirectory, create_app
 from api.dataset import import_directory
 from api.settings import load_settings
 from api.store import ImportSummary, Store
@@ -26,6 +26,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class AppClient(TestClient):
+    """litestar's TestClient that keeps the app it serves as ``served``.
+
+    TestClient wraps any ASGI app that is not a ``Litestar`` (ours is the stack in front of
+    one: api/app.py), so its ``app`` is that wrapper, not ours.
+    """
+
+    def __init__(self, app: ActionDirectory, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self.served = app
 
 
 @dataclass
@@ -43,8 +55,8 @@ class Deployment:
         finally:
             store.close()
 
-    def client(self, **settings: Any) -> TestClient:
-        return TestClient(create_app(load_settings(db=self.db, **settings)))
+    def client(self, **settings: Any) -> AppClient:
+        return AppClient(create_app(load_settings(db=self.db, **settings)))
 
 
 def schema_for_python(app: Any, path: str = "/v1/openapi.json"):
@@ -104,5 +116,5 @@ def seed_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def seed_client(seed_db: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(load_settings(db=seed_db))) as test_client:
+    with AppClient(create_app(load_settings(db=seed_db))) as test_client:
         yield test_client

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from api.app import create_app
-from api.clients import client_address_resolver, parse_networks
+from api.http.proxies import client_address_resolver, parse_networks
 from api.settings import load_settings
 from api.store import Store
 
@@ -89,12 +89,12 @@ def test_expired_rate_limit_entries_are_swept(deployment, monkeypatch):
     expired ones, so one-off clients do not stay in memory for good."""
     import time  # noqa: PLC0415
 
-    import api.app as app_module  # noqa: PLC0415
+    import api.http.guards as guards  # noqa: PLC0415
     from litestar.testing import TestClient  # noqa: PLC0415
 
-    monkeypatch.setattr(app_module, "RATE_LIMIT_SWEEP_SECONDS", 0.05)
+    monkeypatch.setattr(guards, "RATE_LIMIT_SWEEP_SECONDS", 0.05)
     app = create_app(load_settings(db=deployment.db, reports_per_minute=2))
-    store = app.stores.get("rate_limit")
+    store = app.litestar.stores.get("rate_limit")
     with TestClient(app) as client:
         assert client.post("/v1/listings/ru-evacuation/reports", json={"reason": "outdated"}).status_code == 202
         assert len(store._store) == 1  # noqa: SLF001 - the store's size is what this test is about

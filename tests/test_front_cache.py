@@ -1,4 +1,4 @@
-"""The front response cache (api/front_cache.py): repeat public reads never reach litestar,
+"""The front response cache (api/http/cache.py): repeat public reads never reach litestar,
 yet every answer is the app's, byte for byte, and no write is served stale for longer than
 documented."""
 
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import Deployment
+from conftest import AppClient, Deployment
 from litestar.testing import TestClient
 
 from api.services.tokens import create_token
@@ -22,10 +22,11 @@ SOURCES = ["https://sources.example.org/check"]
 class AppCalls:
     """Counts the requests that get past the front cache into the app."""
 
-    def __init__(self, client: TestClient) -> None:
-        front = client.app.front_cache
+    def __init__(self, client: AppClient) -> None:
+        front = client.served.front_cache
         self.count = 0
-        inner = front.app
+        self.inner = inner = front.app
+        """The app below the front cache, uncounted."""
 
         async def counting(scope, receive, send):  # type: ignore[no-untyped-def]
             self.count += 1
@@ -34,13 +35,13 @@ class AppCalls:
         front.app = counting
 
 
-def _client(deployment: Deployment, **settings: Any) -> Iterator[tuple[TestClient, AppCalls]]:
+def _client(deployment: Deployment, **settings: Any) -> Iterator[tuple[AppClient, AppCalls]]:
     with deployment.client(**settings) as client:
         yield client, AppCalls(client)
 
 
 @pytest.fixture
-def counted(deployment: Deployment) -> Iterator[tuple[TestClient, AppCalls]]:
+def counted(deployment: Deployment) -> Iterator[tuple[AppClient, AppCalls]]:
     yield from _client(deployment, revision_poll_ms=60_000)
 
 
@@ -75,20 +76,32 @@ def test_a_repeat_read_is_answered_without_the_app(counted, path):
     assert calls.count == after_first
 
 
+@pytest.mark.parametrize("first", ["GET", "HEAD", "If-None-Match"])
 @pytest.mark.parametrize(
     "headers",
     [{}, {"Accept-Encoding": "gzip"}, {"Accept-Encoding": "identity"}, {"Accept-Language": "ru"}, {"Accept": "application/x-ndjson"}],
     ids=["plain", "gzip", "identity", "ru", "ndjson"],
 )
 @pytest.mark.parametrize("path", ["/v1/listings", "/v1/dataset", "/v1/countries", "/v1/listings/ru-evacuation"])
-def test_head_and_304_from_the_front_cache_are_the_apps(counted, path, headers):
+def test_head_and_304_from_the_front_cache_are_the_apps(counted, path, headers, first):
+    """Whichever request misses first (a GET, a HEAD, a CDN's revalidation), it fills the
+    entry, and every answer from the entry is the app's own, byte for byte."""
     client, calls = counted
-    head_from_app = client.head(path, headers=headers)  # HEAD and If-None-Match misses go to the app
-    first = client.get(path, headers=headers)
-    etag = first.headers["etag"]
-    not_modified_from_app = client.get(path, headers={**headers, "If-None-Match": etag})
-    assert calls.count == 2  # HEAD and 304 misses reached the app; the GET above was stored
-    calls.count = 0  # everything below is from the front cache
+    app = TestClient(calls.inner)  # the app without the front cache
+    from_app = app.get(path, headers=headers)
+    etag = from_app.headers["etag"]
+    head_from_app = app.head(path, headers=headers)
+    not_modified_from_app = app.get(path, headers={**headers, "If-None-Match": etag})
+    assert not_modified_from_app.status_code == 304
+
+    miss = {
+        "GET": lambda: client.get(path, headers=headers),
+        "HEAD": lambda: client.head(path, headers=headers),
+        "If-None-Match": lambda: client.get(path, headers={**headers, "If-None-Match": etag}),
+    }[first]()
+    expected = {"GET": from_app, "HEAD": head_from_app, "If-None-Match": not_modified_from_app}[first]
+    assert (miss.status_code, miss.headers.raw, miss.content) == (expected.status_code, expected.headers.raw, expected.content)
+    assert calls.count == 1  # the miss; everything below is from the front cache
 
     head = client.head(path, headers=headers)
     assert (head.status_code, head.headers.raw, head.content) == (200, head_from_app.headers.raw, b"")
@@ -100,8 +113,26 @@ def test_head_and_304_from_the_front_cache_are_the_apps(counted, path, headers):
     assert head_not_modified.status_code == 304
     assert head_not_modified.headers.raw == not_modified_from_app.headers.raw
     changed = client.get(path, headers={**headers, "If-None-Match": '"something-else"'})
-    assert (changed.status_code, changed.headers.raw, changed.content) == (200, first.headers.raw, first.content)
-    assert calls.count == 0
+    assert (changed.status_code, changed.headers.raw, changed.content) == (200, from_app.headers.raw, from_app.content)
+    assert calls.count == 1
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("path", ["/v1/listings/no-such-listing", "/v1/countries/ZZ", "/v1/listings?limit=0"])
+def test_a_problem_is_answered_by_the_app_on_every_request(counted, path, method):
+    """Only 200s are kept: a HEAD or GET that the app refuses reaches it every time."""
+    client, calls = counted
+    app = TestClient(calls.inner)
+    from_app = app.request(method, path)
+    for count in (1, 2):
+        response = client.request(method, path)
+        assert response.status_code in (400, 404)
+        assert (response.status_code, response.headers.raw, response.content) == (
+            from_app.status_code, from_app.headers.raw, from_app.content
+        )
+        assert calls.count == count
+    if method == "HEAD":
+        assert response.content == b"" and int(response.headers["content-length"]) > 0
 
 
 def test_gzip_and_identity_are_stored_apart(counted):
@@ -165,7 +196,7 @@ def test_random_language_tags_share_the_entries_of_what_they_negotiate(counted):
         response = client.get("/v1/listings", params={"lang": tag})
         assert response.content == baseline.content, tag  # nothing to answer in: the default answer
         assert response.headers.raw == baseline.headers.raw, tag
-    assert len(client.app.front_cache) == 1
+    assert len(client.served.front_cache) == 1
     assert calls.count == 1
 
 
@@ -173,7 +204,7 @@ def test_the_cache_is_bounded(deployment):
     for client, calls in _client(deployment, response_cache_size=3):
         for limit in range(1, 10):
             assert client.get("/v1/listings", params={"limit": limit}).status_code == 200
-        assert len(client.app.front_cache) == 3
+        assert len(client.served.front_cache) == 3
 
 
 def _bump_revision_from_elsewhere(deployment: Deployment) -> None:
@@ -244,13 +275,13 @@ def test_a_write_by_this_process_outside_http_is_seen_at_once(counted, deploymen
 def test_a_busy_database_gets_the_apps_503_not_a_crash_in_front(counted):
     client, calls = counted
     assert client.get("/v1/listings").status_code == 200
-    store = client.app.state.store_provider()
+    store = client.served.litestar.state.store_provider()
 
     def busy() -> int:
         raise sqlite3.OperationalError("database is locked")
 
     store.get_revision = busy
-    client.app.front_cache._next_poll = 0.0  # the next read re-reads the revision
+    client.served.front_cache._next_poll = 0.0  # the next read re-reads the revision
     try:
         response = client.get("/v1/listings")
     finally:

@@ -74,7 +74,7 @@ def _body_endpoints() -> list[str]:
     """Every path with a handler that reads a JSON body, from the app's own routes."""
     app = create_app(load_settings(db=":memory:"))
     paths = []
-    for route in app.routes:
+    for route in app.litestar.routes:
         for handler in getattr(route, "route_handlers", []):
             if "data" in handler.parsed_fn_signature.parameters:
                 path = re.sub(r"\{(\w+):\w+\}", lambda m: _EXAMPLE_PATH_VALUES[m[1]], route.path)
@@ -445,7 +445,8 @@ def fresh(deployment: Deployment) -> Iterator[TestClient]:
 
 
 def _cache_size(client: TestClient) -> int:
-    return len(client.app.state.cache)
+    """Entries of the response cache (the front cache, api/http/cache.py)."""
+    return len(client.served.front_cache)
 
 
 def _known_primaries() -> set[str]:

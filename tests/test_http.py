@@ -366,7 +366,7 @@ PROBLEM_CASES = [
     pytest.param("GET", "/nope", {}, 404, None, id="unknown-root-path"),
     pytest.param("GET", "/v1/listings/no-such-listing", {}, 404, None, id="unknown-listing"),
     pytest.param("GET", "/v1/countries/FR", {}, 404, None, id="country-without-listings"),
-    # A well-formed but unknown topic is a 404 (api/routes/public.py: "no such topic exists"), not a 400.
+    # A well-formed but unknown topic is a 404 (api/routes/listings.py: "no such topic exists"), not a 400.
     pytest.param("GET", "/v1/listings", {"topic": "no-such-topic"}, 404, None, id="topic-unknown"),
     pytest.param("POST", "/v1/listings", {}, 405, None, id="post-on-get-path"),
     pytest.param("DELETE", "/v1/listings/ru-evacuation", {}, 405, None, id="delete-on-get-path"),
@@ -776,7 +776,7 @@ def _every_path(client: TestClient) -> list[tuple[str, set[str]]]:
     examples = {"listing_id": "ru-evacuation", "code": "RU", "submission_id": "1", "report_id": "1",
                 "token_id": "1", "path": "index.html"}
     routes = []
-    for route in client.app.routes:
+    for route in client.served.litestar.routes:
         methods = {m for handler in route.route_handlers for m in handler.http_methods}
         methods |= {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
         path = re.sub(r"\{(\w+):\w+\}", lambda m: examples[m[1]], route.path)
@@ -981,7 +981,7 @@ def test_a_changed_title_is_served_at_once(deployment, client):
     for path, title in warm.items():
         for _ in range(2):  # the second request is a cache hit
             assert title(client.get(path)) == "ru-evacuation in English"
-    hits_before = client.app.front_cache.hits
+    hits_before = client.served.front_cache.hits
     assert hits_before >= 3
 
     docs = default_listings()

@@ -98,14 +98,37 @@ def test_api_has_no_import_cycle():
     assert find_cycle(GRAPH) is None
 
 
-def test_the_cli_never_imports_the_routes():
-    assert not any(m.startswith("api.routes") for m in GRAPH["api.cli"]), GRAPH["api.cli"]
+WEB = ("api.app", "api.http", "api.routes")
+"""The web layer: the wiring, the HTTP concerns, the controllers."""
+
+
+def _is_under(module: str, prefixes: tuple[str, ...]) -> bool:
+    return any(module == prefix or module.startswith(prefix + ".") for prefix in prefixes)
+
+
+def test_the_cli_never_imports_the_web_layer():
+    assert not [m for m in GRAPH["api.cli"] if _is_under(m, WEB)], GRAPH["api.cli"]
+
+
+def test_the_cli_reaches_the_routes_only_to_render_the_spec():
+    """``actiondir openapi`` renders the spec of a built app (api.committed_spec); nothing else
+    the CLI does reaches the web layer, even indirectly."""
+    without_the_spec = {m: (set() if m == "api.committed_spec" else GRAPH[m]) for m in GRAPH}
+    reached = closure("api.cli", without_the_spec)
+    assert not [m for m in reached if _is_under(m, WEB)]
+    assert GRAPH["api.committed_spec"] == {"api.app", "api.http.openapi"}
 
 
 @pytest.mark.parametrize("service", sorted(m for m in MODULES if m.startswith("api.services")))
-@pytest.mark.parametrize("web", ["api.routes", "api.problems", "api.app"])
+@pytest.mark.parametrize("web", WEB)
 def test_services_never_reach_the_web_layer(service: str, web: str):
     assert _reaches(service, web) is None
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if _is_under(m, ("api.http",))))
+def test_the_http_layer_never_imports_routes_or_the_wiring(module: str):
+    """api/http is below the controllers: what they share, never what they are."""
+    assert not [m for m in closure(module) if _is_under(m, ("api.app", "api.routes"))]
 
 
 def third_party_imports(module: str) -> set[str]:
@@ -116,11 +139,12 @@ def third_party_imports(module: str) -> set[str]:
     return {name.split(".")[0] for name in names if name and _resolve(name) is None}
 
 
-def closure(module: str) -> set[str]:
+def closure(module: str, graph: dict[str, set[str]] | None = None) -> set[str]:
     """``module`` and every api module it imports, directly or not."""
+    graph = GRAPH if graph is None else graph
     seen, stack = {module}, [module]
     while stack:
-        for nxt in GRAPH[stack.pop()] - seen:
+        for nxt in graph[stack.pop()] - seen:
             seen.add(nxt)
             stack.append(nxt)
     return seen
@@ -130,8 +154,15 @@ LITESTAR_FREE = sorted(m for m in MODULES if m.startswith("api.services") or m i
 
 
 def test_third_party_imports_are_seen():
-    assert "litestar" in third_party_imports("api.auth")
-    assert "api.auth" in closure("api.routes.curation")
+    assert "litestar" in third_party_imports("api.http.guards")
+    assert "api.http.guards" in closure("api.routes.submissions")
+    assert "sqlite3" in third_party_imports("api.http.problems")
+
+
+@pytest.mark.parametrize("route", sorted(m for m in MODULES if _is_under(m, ("api.routes",))))
+def test_routes_never_see_sql(route: str):
+    """Controllers call the read model, the services and the store's methods; no SQL driver."""
+    assert not third_party_imports(route) & {"sqlite3", "sqlite_utils"}
 
 
 @pytest.mark.parametrize("module", LITESTAR_FREE)

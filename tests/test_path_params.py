@@ -46,9 +46,9 @@ class PathParam:
 def path_params() -> list[PathParam]:
     """Every path parameter of every operation the app documents (the docs UI's catch-all is not one)."""
     app = create_app(load_settings(db=":memory:"))
-    documented = app.openapi_schema.paths or {}
+    documented = app.litestar.openapi_schema.paths or {}
     params = []
-    for route in app.routes:
+    for route in app.litestar.routes:
         if not isinstance(route, HTTPRoute) or route.path_format not in documented:
             continue
         for handler in route.route_handlers:
@@ -193,7 +193,7 @@ def test_a_string_path_parameter_takes_its_pattern_whole(admin, param: PathParam
 
 def int_query_params() -> list[tuple[str, str, str]]:
     """(method, path, name) of every integer query parameter of every documented operation."""
-    spec = create_app(load_settings(db=":memory:")).openapi_schema.to_schema()
+    spec = create_app(load_settings(db=":memory:")).litestar.openapi_schema.to_schema()
     found = []
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():

@@ -231,7 +231,7 @@ def _app() -> Litestar:
     from api.app import create_app  # noqa: PLC0415
     from api.settings import load_settings  # noqa: PLC0415
 
-    return create_app(load_settings(db=Path("/nonexistent/never-opened.db")))
+    return create_app(load_settings(db=Path("/nonexistent/never-opened.db"))).litestar
 
 
 ROUTE_PARAMS = route_params(_app())

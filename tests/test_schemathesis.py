@@ -18,11 +18,10 @@ import schemathesis
 from conftest import schema_for_python
 from factory import default_listings, write_dataset
 from hypothesis import HealthCheck, settings
-from litestar import Litestar
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from api.app import create_app
+from api.app import ActionDirectory, create_app
 from api.dataset import import_directory
 from api.services.tokens import create_token
 from api.settings import load_settings
@@ -67,7 +66,7 @@ def _headers_for(case, tokens: dict[str, str]) -> dict[str, str]:
 
 
 @contextmanager
-def contract_app(root: Path) -> Iterator[tuple[Litestar, dict[str, str]]]:
+def contract_app(root: Path) -> Iterator[tuple[ActionDirectory, dict[str, str]]]:
     """The app on a fresh database of the default listings, and a token for each role."""
     data = write_dataset(root / "data", default_listings())
     store = Store(root / "api.db", create=True)
@@ -85,18 +84,18 @@ def contract_app(root: Path) -> Iterator[tuple[Litestar, dict[str, str]]]:
 
 
 @pytest.fixture(scope="module")
-def contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Litestar, dict[str, str]]]:
+def contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ActionDirectory, dict[str, str]]]:
     with contract_app(tmp_path_factory.mktemp("schemathesis")) as app_and_tokens:
         yield app_and_tokens
 
 
 @pytest.fixture(scope="module")
-def role_tokens(contract: tuple[Litestar, dict[str, str]]) -> dict[str, str]:
+def role_tokens(contract: tuple[ActionDirectory, dict[str, str]]) -> dict[str, str]:
     return contract[1]
 
 
 @pytest.fixture(scope="module")
-def api_schema(contract: tuple[Litestar, dict[str, str]]):
+def api_schema(contract: tuple[ActionDirectory, dict[str, str]]):
     schema = schema_for_python(contract[0])
     # OPTIONS is answered on every path for CORS preflight, so it is not an "unsupported method".
     coverage = schema.config.phases.coverage
@@ -152,10 +151,10 @@ def validate(case, response, **kwargs) -> None:
 def test_spec_lists_every_route():
     """Every GET route of the app is in the spec (docs UI aside), so schemathesis covers it."""
     app = create_app(load_settings(db=Path("unused.db")))
-    spec_paths = set(app.openapi_schema.to_schema()["paths"])
+    spec_paths = set(app.litestar.openapi_schema.to_schema()["paths"])
     routes = {
         re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
-        for route in app.routes
+        for route in app.litestar.routes
         if route.path != "/v1/openapi.json" and not route.path.startswith("/v1/docs")
     }
     assert routes == spec_paths

@@ -12,21 +12,22 @@ from collections.abc import Iterator
 import pytest
 from conftest import schema_for_python
 from hypothesis import HealthCheck, settings
-from litestar import Litestar
 from test_schemathesis import _headers_for, contract_app, validate
+
+from api.app import ActionDirectory
 
 
 @pytest.fixture(scope="module")
-def contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Litestar, dict[str, str]]]:
+def contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ActionDirectory, dict[str, str]]]:
     with contract_app(tmp_path_factory.mktemp("stateful")) as app_and_tokens:
         yield app_and_tokens
 
 
-def test_links_are_declared(contract: tuple[Litestar, dict[str, str]]):
+def test_links_are_declared(contract: tuple[ActionDirectory, dict[str, str]]):
     app, _ = contract
     links = [
         link
-        for item in app.openapi_schema.to_schema()["paths"].values()
+        for item in app.litestar.openapi_schema.to_schema()["paths"].values()
         for operation in item.values()
         for response in operation["responses"].values()
         for link in response.get("links", {})
@@ -35,7 +36,7 @@ def test_links_are_declared(contract: tuple[Litestar, dict[str, str]]):
 
 
 @pytest.mark.slow
-def test_stateful_workflows(contract: tuple[Litestar, dict[str, str]]):
+def test_stateful_workflows(contract: tuple[ActionDirectory, dict[str, str]]):
     """The state machine is a class built from the schema, so it is built here, per run."""
     app, tokens = contract
 

@@ -9,62 +9,49 @@ the link by hand.
 
 from __future__ import annotations
 
-from typing import Annotated
+from litestar import Controller, Response, get, post
+from litestar.params import JSONBody
 
-from litestar import Response, get, post
-from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter
-
-from api.auth import requires
-from api.credentials import Identity
+from api.http.guards import requires
+from api.http.openapi import SECURITY
+from api.http.params import ListingIdPath
+from api.http.problems import problem_responses
 from api.models import HoldRelease, HoldReleased, VettingSummary
-from api.problems import problem_responses
-from api.routes.curation import NO_STORE, SECURITY, WriterDep
-from api.routes.public import Reader
+from api.routes.common import NO_STORE, IdentityDep, ReaderDep, WriterDep
 from api.services import vetting
 
-__all__ = ["vetting_handlers", "IdentityDep", "ReaderDep", "release_hold", "vetting_summary"]
-
-IdentityDep = NamedDependency[Identity]
-ReaderDep = NamedDependency[Reader]
+__all__ = ["VettingController"]
 
 
-@get(
-    "/v1/vetting/summary",
-    guards=[requires("reviewer")],
-    sync_to_thread=False,
-    summary="What needs a reviewer",
-    description="Overdue reviews, link problems (held listings first among them), petitions closing "
-    "soon or recently closed, and open reports, as of today (UTC).",
-    responses=problem_responses(400, 401, 403),
-    security=SECURITY,
-    tags=["vetting"],
-)
-def vetting_summary(reader: ReaderDep) -> Response[VettingSummary]:
-    return Response(vetting.build_summary(reader.store, reader.today()), headers=NO_STORE)
+class VettingController(Controller):
+    """What needs a reviewer, for reviewers."""
 
+    path = "/v1/vetting"
+    tags = ["vetting"]
+    guards = [requires("reviewer")]
+    security = SECURITY
 
-@post(
-    "/v1/vetting/holds/{listing_id:str}/release",
-    guards=[requires("reviewer")],
-    summary="Release a link hold",
-    description="After checking a held listing's link by hand, a reviewer puts it back in the default "
-    "lists. 409 when the listing is not held.",
-    status_code=200,
-    responses=problem_responses(400, 401, 403, 404, 409),
-    security=SECURITY,
-    tags=["vetting"],
-)
-async def release_hold(
-    reader: ReaderDep,
-    writer: WriterDep,
-    identity: IdentityDep,
-    listing_id: Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z", max_length=80)],
-    data: JSONBody[HoldRelease],
-) -> Response[HoldReleased]:
-    today = reader.today()
-    status = await writer.run(lambda store: vetting.release_hold(store, identity, listing_id, data.reason, today))
-    return Response(HoldReleased(listing_id=listing_id, status=status), headers=NO_STORE)  # type: ignore[arg-type]
+    @get(
+        "/summary",
+        summary="What needs a reviewer",
+        description="Overdue reviews, link problems (held listings first among them), petitions closing "
+        "soon or recently closed, and open reports, as of today (UTC).",
+        responses=problem_responses(400, 401, 403),
+    )
+    async def vetting_summary(self, reader: ReaderDep) -> Response[VettingSummary]:
+        return Response(vetting.build_summary(reader.store, reader.today()), headers=NO_STORE)
 
-
-vetting_handlers = [vetting_summary, release_hold]
+    @post(
+        "/holds/{listing_id:str}/release",
+        summary="Release a link hold",
+        description="After checking a held listing's link by hand, a reviewer puts it back in the default "
+        "lists. 409 when the listing is not held.",
+        status_code=200,
+        responses=problem_responses(400, 401, 403, 404, 409),
+    )
+    async def release_hold(
+        self, reader: ReaderDep, writer: WriterDep, identity: IdentityDep, listing_id: ListingIdPath, data: JSONBody[HoldRelease],
+    ) -> Response[HoldReleased]:
+        today = reader.today()
+        status = await writer.run(lambda store: vetting.release_hold(store, identity, listing_id, data.reason, today))
+        return Response(HoldReleased(listing_id=listing_id, status=status), headers=NO_STORE)  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ from typing import Any
 from litestar import Request
 from litestar.exceptions import HTTPException, SerializationException
 
-from api.problems import FieldError, InvalidRequest
+from api.http.problems import FieldError, InvalidRequest
 
 __all__ = ["MAX_BODY_BYTES", "JsonRequest", "UnsupportedBody", "check_media_type"]
 

@@ -1,4 +1,4 @@
-"""Bearer tokens, roles and the guards that enforce them.
+"""Who may do what: bearer tokens and role guards, and the rate limit on public reports.
 
 Why this shape:
 
@@ -12,23 +12,34 @@ Why this shape:
   four-eyes rule cannot be dodged by minting a second token.
 - Every failure is a problem+json: 401 (with ``WWW-Authenticate: Bearer``) for a missing,
   unknown, revoked or expired token; 403 for a known token whose role is too low.
+- Anyone may report a listing, so reports are limited per client (``report_rate_limit``),
+  keyed by address as api/http/proxies.py reads it behind trusted proxies.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
+from litestar import Litestar, Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware.rate_limit import RateLimitConfig
 
-from api.credentials import ROLES, Identity, Role, generate_token, hash_token, tokens_equal
+from api.credentials import Identity, Role, hash_token, tokens_equal
+from api.http.proxies import client_address_resolver, parse_networks
 
 __all__ = [
-    "identity_from_headers",
-    "requires",
+    "RATE_LIMIT_SWEEP_SECONDS",
     "bearer_token",
+    "identity_from_headers",
+    "provide_identity",
+    "report_rate_limit",
+    "requires",
+    "sweep_rate_limits",
 ]
+
 
 def bearer_token(authorization: str | None) -> str | None:
     if not authorization:
@@ -68,6 +79,10 @@ def requires(role: Role):
     """A litestar guard: the request's identity must have at least ``role``."""
 
     async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:  # async: no thread hop
+        if connection.scope["method"] == "OPTIONS":
+            # A controller's guards also guard litestar's own OPTIONS handler, which only
+            # answers Allow; a browser's CORS preflight never carries a token.
+            return
         identity = connection.scope.get("actiondir_identity")  # type: ignore[typeddict-item]
         if identity is None:
             store = connection.app.state.store_provider()
@@ -81,3 +96,39 @@ def requires(role: Role):
 
     guard.__name__ = f"requires_{role}"
     return guard
+
+
+def provide_identity(request: Request) -> Identity:
+    """The identity a role guard established for this request (the ``identity`` dependency)."""
+    return request.scope["actiondir_identity"]  # type: ignore[typeddict-item]
+
+
+# --- the rate limit on public reports ----------------------------------------------------------
+
+
+async def _is_report(request: Request) -> bool:  # async: litestar runs sync checks in a thread
+    return request.method == "POST" and request.url.path.endswith("/reports")
+
+
+def report_rate_limit(per_minute: int, trusted_proxies: str) -> RateLimitConfig:
+    """``per_minute`` reports per client address, behind the ``trusted_proxies`` (a setting)."""
+    return RateLimitConfig(
+        rate_limit=("minute", per_minute),
+        check_throttle_handler=_is_report,
+        identifier_for_request=client_address_resolver(parse_networks(trusted_proxies)),
+    )
+
+
+#: How often expired rate-limit entries are dropped: litestar's memory store forgets a key only
+#: when that key is read again, so one-off clients would otherwise stay in memory for good.
+RATE_LIMIT_SWEEP_SECONDS = 60
+
+
+async def sweep_rate_limits(app: Litestar) -> None:
+    """Run for the app's lifetime (its lifespan starts and cancels it)."""
+    store = app.stores.get("rate_limit")
+    while True:
+        await asyncio.sleep(RATE_LIMIT_SWEEP_SECONDS)
+        delete_expired = getattr(store, "delete_expired", None)
+        if delete_expired is not None:
+            await delete_expired()

@@ -1,4 +1,5 @@
-"""Who a request comes from, for per-client rate limits, behind trusted proxies or not.
+"""Who a request comes from, behind trusted reverse proxies: ``X-Forwarded-For`` and the
+per-client keys of rate limits.
 
 Behind a reverse proxy or CDN every request arrives from the proxy's address, so a limit per
 socket address would be one limit shared by every reader. ``X-Forwarded-For`` is believed
@@ -14,7 +15,7 @@ from collections.abc import Callable
 
 from litestar import Request
 
-__all__ = ["client_address_resolver", "parse_networks", "rate_limit_key", "Network"]
+__all__ = ["Network", "client_address_resolver", "parse_networks", "rate_limit_key"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

@@ -15,6 +15,9 @@ Exceptions, from the edge inward:
   ``MethodNotAllowedException``…) -> its status, as a problem;
 * ``InvalidRequest`` -> 400 with ``errors``; raised by our own checks (unknown parameters,
   bad cursors, unknown topics);
+* a domain error (api/errors.py), a rule the services refused -> 400 naming the body's
+  fields, 403, 404, or 409 with the listing's ``current_revision``;
+* ``StoreBusy`` and a busy ``sqlite3.OperationalError`` -> 503 with ``Retry-After``;
 * anything else -> 500 with no internals revealed (the traceback goes to the log).
 """
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from http import HTTPStatus
 from typing import Any, Literal
 from urllib.parse import quote
@@ -33,26 +37,33 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
+from api.dataset import name_dict_paths
+from api.errors import Conflict, DomainError, Invalid
 from api.messages import ecma_message
+from api.store import StoreBusy, is_busy_error
 
 __all__ = [
+    "INVALID_REQUEST_TYPE",
     "PROBLEM_MEDIA_TYPE",
+    "RETRY_AFTER_BUSY",
     "FieldError",
     "InvalidRequest",
     "Problem",
     "exception_handlers",
+    "handle_database_error",
+    "handle_domain_error",
     "handle_http_exception",
+    "handle_internal_error",
+    "handle_store_busy",
     "problem_response",
     "problem_responses",
     "request_target",
-    "INVALID_REQUEST_TYPE",
-    "handle_internal_error",
 ]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 INVALID_REQUEST_TYPE = "urn:actiondir:problem:invalid-request"
 
-log = logging.getLogger("api")
+_log = logging.getLogger("api")
 _NAMED_FIELD = re.compile(r"^Object (?P<what>contains unknown|missing required) field `(?P<name>[^`]+)`")
 
 
@@ -149,7 +160,8 @@ def _field_errors_from_litestar(extra: Any) -> list[FieldError]:
 
 
 def _name_listing_entries(request: Request, errors: list[FieldError]) -> list[FieldError]:
-    """Body errors inside a listing's translations name the language, as imports do.
+    """Body errors inside a listing's translations name the language, as imports do (with
+    the importer's resolver: one rule for both).
 
     msgspec reports a dict value's position as ``[...]``; the importer's resolver finds which
     entry it was in the body litestar already decoded (kept in the scope: decoding it again
@@ -161,8 +173,6 @@ def _name_listing_entries(request: Request, errors: list[FieldError]) -> list[Fi
     document = body.get("listing") if isinstance(body, dict) else None
     if not isinstance(document, dict):
         return errors
-    from api.dataset import name_dict_paths  # noqa: PLC0415 - the importer's resolver, one rule for both
-
     named = []
     for error in errors:
         if error.in_ == "body" and error.field.startswith("listing.translations"):
@@ -192,7 +202,7 @@ def _describe(errors: list[FieldError]) -> str:
 
 
 def _with_head(allowed: str) -> str:
-    """HEAD is answered wherever GET is (api/app.py), so Allow names it too."""
+    """HEAD is answered wherever GET is (api/http/edge.py), so Allow names it too."""
     methods = {m.strip().upper() for m in allowed.split(",") if m.strip()}
     if "GET" in methods:
         methods.add("HEAD")
@@ -211,7 +221,7 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
         )
         return problem_response(request, problem)
     if status >= 500:
-        log.error("%s %s answered %s: %s", request.method, request_target(request), status, exc.detail, exc_info=exc)
+        _log.error("%s %s answered %s: %s", request.method, request_target(request), status, exc.detail, exc_info=exc)
         return problem_response(
             request,
             Problem(type="about:blank", title=title, status=status, detail="the server failed to answer; the error was logged"),
@@ -239,7 +249,7 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
 
 
 def handle_internal_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request_target(request), exc_info=exc)
+    _log.exception("unhandled error on %s %s", request.method, request_target(request), exc_info=exc)
     problem = Problem(
         type="about:blank",
         title="Internal Server Error",
@@ -249,10 +259,52 @@ def handle_internal_error(request: Request, exc: Exception) -> Response:
     return problem_response(request, problem)
 
 
+def handle_domain_error(request: Request, exc: DomainError) -> Response:
+    """A refused business rule (api.errors) as a problem: 400 naming the fields, 403, 404, or
+    409 carrying the listing's current revision."""
+    if isinstance(exc, Invalid):
+        errors = [FieldError(in_="body", field=field, detail=detail) for field, detail in exc.problems]
+        return handle_http_exception(request, InvalidRequest(errors))
+    problem = Problem(
+        type="about:blank",
+        title=HTTPStatus(exc.status).phrase,
+        status=exc.status,
+        detail=ecma_message(exc.detail),
+        current_revision=exc.current_revision if isinstance(exc, Conflict) else None,
+    )
+    return problem_response(request, problem)
+
+
+#: Seconds a client should wait before retrying a write the database was too busy to take.
+RETRY_AFTER_BUSY = 2
+
+
+def handle_store_busy(request: Request, exc: Exception) -> Response:
+    """503, not 500: another process held the write lock; nothing was written, retrying is safe."""
+    problem = Problem(
+        type="about:blank",
+        title="Service Unavailable",
+        status=503,
+        detail=f"the database is busy with another write; nothing was changed. Try again in {RETRY_AFTER_BUSY} seconds",
+    )
+    return problem_response(request, problem, headers={"Retry-After": str(RETRY_AFTER_BUSY)})
+
+
+def handle_database_error(request: Request, exc: sqlite3.OperationalError) -> Response:
+    """A busy database anywhere (a read during recovery, a write outside the writer) is a 503."""
+    if is_busy_error(exc):
+        return handle_store_busy(request, exc)
+    return handle_internal_error(request, exc)
+
+
 exception_handlers = {
     HTTPException: handle_http_exception,
+    DomainError: handle_domain_error,
+    StoreBusy: handle_store_busy,
+    sqlite3.OperationalError: handle_database_error,
     Exception: handle_internal_error,
 }
+"""The app's exception handlers, by exception class (litestar picks the most specific)."""
 
 
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:

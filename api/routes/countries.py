@@ -1,0 +1,59 @@
+"""Countries: those with listings of their own, named by CLDR in the negotiated language."""
+
+from __future__ import annotations
+
+from litestar import Controller, Response, get
+from litestar.exceptions import NotFoundException
+
+from api.catalog import build_countries, build_country
+from api.http.params import AcceptLanguage, CountryPath, LangParam
+from api.http.problems import problem_responses
+from api.i18n import language_preferences
+from api.models import Country, Page
+from api.routes.common import ReaderDep
+
+__all__ = ["CountriesController"]
+
+
+class CountriesController(Controller):
+    """Every country with listings, and one country."""
+
+    path = "/v1/countries"
+    tags = ["countries"]
+
+    @get(
+        "/",
+        summary="List countries with listings",
+        description="Every country with at least one active listing of its own, by code, with its "
+        "CLDR name in the negotiated language and counts per kind; the worldwide pseudo-country "
+        "`XX` comes last.",
+        responses=problem_responses(400),
+    )
+    async def list_countries(
+        self, reader: ReaderDep, lang: LangParam = None, accept_language: AcceptLanguage = None
+    ) -> Response[Page]:
+        preferences = language_preferences(lang, accept_language)
+        return reader.respond(lambda: build_countries(reader.store, preferences, reader.visibility()))
+
+    @get(
+        "/{code:str}",
+        summary="Get one country",
+        description="A country with listings of its own; 404 for codes that are unknown or have none.",
+        responses=problem_responses(400, 404),
+    )
+    async def get_country(
+        self,
+        reader: ReaderDep,
+        code: CountryPath,
+        lang: LangParam = None,
+        accept_language: AcceptLanguage = None,
+    ) -> Response[Country]:
+        preferences = language_preferences(lang, accept_language)
+
+        def build() -> Country:
+            country = build_country(reader.store, code, preferences, reader.visibility())
+            if country is None:
+                raise NotFoundException(detail=f"no listings for country {code!r}")
+            return country
+
+        return reader.respond(build)

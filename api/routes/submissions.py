@@ -1,0 +1,153 @@
+"""Submissions: curators propose changes, a second person (a reviewer) decides.
+
+Thin adapters: validate the request, call the service (api/services/curation.py) in the
+writer, encode. Every handler needs at least a curator's token; deciding needs a reviewer's.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from litestar import Controller, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import JSONBody, Parameter
+
+from api.credentials import Identity
+from api.http.guards import requires
+from api.http.openapi import SECURITY
+from api.http.params import IdPath, ItemCursorParam, LimitParam
+from api.http.problems import problem_responses
+from api.models import Decision, DecisionCreate, Submission, SubmissionCreate, SubmissionPage
+from api.routes.common import NO_STORE, IdentityDep, StoreDep, WriterDep, decode_item_cursor, next_item_cursor
+from api.services import curation
+from api.store import Store, SubmissionRow
+
+__all__ = ["SubmissionsController"]
+
+
+def _submission_view(store: Store, row: SubmissionRow, identity: Identity, *, with_diff: bool = False) -> Submission:
+    reviewer = identity.at_least("reviewer")
+    current = store.listings.get(row.listing_id)
+    decision = None
+    if row.status != "pending":
+        decision = Decision(
+            decision="approve" if row.status == "approved" else "reject",
+            reason=row.reason or "",
+            decided_at=row.decided_at,  # type: ignore[arg-type]
+            decided_by=row.decider_name if reviewer else None,
+            applied_revision=row.applied_revision,
+        )
+    diff = None
+    if with_diff:
+        before = current.document if current is not None and current.status != "retired" else None
+        after = None if row.action == "retire" else row.document
+        diff = curation.diff_documents(before, after)
+    return Submission(
+        id=row.id,
+        action=row.action,  # type: ignore[arg-type]
+        listing_id=row.listing_id,
+        base_revision=row.base_revision,
+        status=row.status,  # type: ignore[arg-type]
+        note=row.note,
+        sources=row.sources,
+        submitted_at=row.submitted_at,
+        mine=row.submitter_person == identity.person,
+        submitted_by=row.submitter_name if reviewer else None,
+        listing=row.document,
+        decision=decision,
+        current_revision=current.revision if current is not None else None,
+        diff=diff,
+    )
+
+
+def _visible_submission(store: Store, submission_id: int, identity: Identity) -> SubmissionRow:
+    row = store.submissions.get(submission_id)
+    # A curator sees only their own: others' answer 404, as if they did not exist.
+    if row is None or (not identity.at_least("reviewer") and row.submitter_person != identity.person):
+        raise NotFoundException(detail=f"no submission {submission_id}")
+    return row
+
+
+class SubmissionsController(Controller):
+    """Proposed changes and their decisions."""
+
+    path = "/v1/submissions"
+    tags = ["curation"]
+    guards = [requires("curator")]
+    security = SECURITY
+
+    @post(
+        "/",
+        summary="Propose a change",
+        description="Propose creating, updating or retiring a listing. The listing document is validated "
+        "exactly as `actiondir import` validates files. Nothing goes live until a second person, a "
+        "reviewer, approves it.",
+        responses=problem_responses(400, 401, 403, 404, 409),
+    )
+    async def add_submission(
+        self, writer: WriterDep, identity: IdentityDep, data: JSONBody[SubmissionCreate]
+    ) -> Response[Submission]:
+        def write(store: Store) -> tuple[int, Submission]:
+            submission_id = curation.submit(store, identity, data)
+            row = store.submissions.get(submission_id)
+            assert row is not None
+            return submission_id, _submission_view(store, row, identity)
+
+        submission_id, view = await writer.run(write)
+        return Response(view, status_code=201, headers={**NO_STORE, "Location": f"/v1/submissions/{submission_id}"})
+
+    @get(
+        "/",
+        summary="List submissions",
+        description="Oldest first, so `status=pending` is the review queue. A curator sees their own "
+        "submissions; reviewers see everyone's.",
+        responses=problem_responses(400, 401, 403),
+    )
+    async def list_submissions(
+        self,
+        store: StoreDep,
+        identity: IdentityDep,
+        status: Annotated[Literal["pending", "approved", "rejected"] | None, Parameter(description="Only this status.")] = None,
+        limit: LimitParam = 20,
+        cursor: ItemCursorParam = None,
+    ) -> Response[SubmissionPage]:
+        rows = store.submissions.page(
+            status=status,
+            submitter_person=None if identity.at_least("reviewer") else identity.person,
+            after_id=decode_item_cursor(cursor),
+            limit=limit + 1,
+        )
+        page = SubmissionPage(
+            data=[_submission_view(store, r, identity) for r in rows[:limit]],
+            next_cursor=next_item_cursor(rows, limit),
+        )
+        return Response(page, headers=NO_STORE)
+
+    @get(
+        "/{submission_id:int}",
+        summary="Get one submission, with its diff",
+        description="The submission with a field-by-field `diff` against the listing's current revision.",
+        responses=problem_responses(400, 401, 403, 404),
+    )
+    async def get_submission(self, store: StoreDep, identity: IdentityDep, submission_id: IdPath) -> Response[Submission]:
+        row = _visible_submission(store, submission_id, identity)
+        return Response(_submission_view(store, row, identity, with_diff=True), headers=NO_STORE)
+
+    @post(
+        "/{submission_id:int}/decision",
+        guards=[requires("reviewer")],
+        summary="Approve or reject a submission",
+        description="A reviewer decides on someone else's submission (never their own). Approving applies "
+        "the change, writes a new listing revision and moves the dataset revision in one transaction; "
+        "a stale `base_revision` answers 409 with `current_revision` and changes nothing. Decisions are final.",
+        status_code=200,
+        responses=problem_responses(400, 401, 403, 404, 409),
+    )
+    async def decide_submission(
+        self, writer: WriterDep, identity: IdentityDep, submission_id: IdPath, data: JSONBody[DecisionCreate],
+    ) -> Response[Submission]:
+        def write(store: Store) -> Submission:
+            row = curation.decide(store, identity, submission_id, data.decision, data.reason)
+            return _submission_view(store, row, identity)
+
+        return Response(await writer.run(write), headers=NO_STORE)
