@@ -34,7 +34,7 @@ from litestar.routes import HTTPRoute
 from msgspec import Meta
 
 import api
-from api.catalog import LISTING_CURSOR_PATTERN, CursorInvalid, decode_cursor
+from api.services.read_model import LISTING_CURSOR_PATTERN, CursorInvalid, decode_cursor
 from api.cli import cli
 from api.dataset import DatasetInvalid, load_directory
 from api.i18n import canonical_tag

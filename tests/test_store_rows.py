@@ -14,7 +14,7 @@ import msgspec
 import pytest
 from factory import default_listings, write_dataset
 
-from api.catalog import listing_view
+from api.services.read_model import listing_view
 from api.clock import FixedClock
 from api.dataset import import_directory
 from api.models import Listing

@@ -21,7 +21,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import CookieParameter, HeaderParameter, Parameter
 from litestar.routes import BaseRoute, HTTPRoute
 
-from api.catalog import LISTING_CURSOR_PATTERN
+from api.services.read_model import LISTING_CURSOR_PATTERN
 from api.http.problems import FieldError, InvalidRequest
 from api.i18n import ISO_COUNTRIES
 from api.models import COUNTRY_WORLDWIDE, Kind

@@ -1,7 +1,7 @@
 """What the public read API serves: listings in one language, countries, topics, the dataset.
 
 Why a module of its own: these are views the server builds (labels, counts, status, revision),
-never documents anyone writes; ``api.catalog`` fills them.
+never documents anyone writes; ``api.services.read_model`` fills them.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Controller, Response, get
 from litestar.exceptions import NotFoundException
 
-from api.catalog import build_countries, build_country
+from api.services.read_model import build_countries, build_country
 from api.http.params import AcceptLanguage, CountryPath, LangParam
 from api.http.problems import problem_responses
 from api.i18n import language_preferences

@@ -8,7 +8,7 @@ import msgspec
 from litestar import Controller, Response, get
 from litestar.params import HeaderParameter, Parameter
 
-from api.catalog import CursorInvalid, build_changes, build_dataset, dataset_items
+from api.services.read_model import CursorInvalid, build_changes, build_dataset, dataset_items
 from api.http.params import NDJSON, dataset_media_type
 from api.http.problems import FieldError, InvalidRequest, problem_responses
 from api.models import ChangePage, DatasetInfo

@@ -1,7 +1,7 @@
 """Listings: the lists (all, or a country's), one listing, and its history.
 
 Public reads: no auth, cacheable, CORS open. Each handler validates its parameters (litestar
-does, from the signature), builds the answer with ``api.catalog`` and sends it through the
+does, from the signature), builds the answer with ``api.services.read_model`` and sends it through the
 ``Reader``. A repeat never gets here: the front cache answers it (api/http/cache.py).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from litestar import Controller, Response, get
 from litestar.exceptions import HTTPException, NotFoundException
 
-from api.catalog import CursorInvalid, build_listing, build_listing_page, build_revisions
+from api.services.read_model import CursorInvalid, build_listing, build_listing_page, build_revisions
 from api.http.params import (
     AcceptLanguage,
     CountryParam,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, Response, get
 
-from api.catalog import build_topics
+from api.services.read_model import build_topics
 from api.http.params import AcceptLanguage, LangParam
 from api.http.problems import problem_responses
 from api.i18n import language_preferences

@@ -1,8 +1,9 @@
 """Builds the public read responses from the store, in the caller's languages.
 
-Pure functions of (store, request parameters, language preferences) -> response Struct;
-the route layer caches their encoded result per dataset revision, so none of this runs on
-a cache hit.
+Pure functions of (store, request parameters, language preferences) -> response Struct.
+The front cache (api/http/cache.py) keeps their encoded answers per dataset revision, so none
+of this runs on a cache hit. It lives with the services because it is the read side of the
+same rules (visibility, lifecycle, localization); it never sees litestar.
 """
 
 from __future__ import annotations
