@@ -34,7 +34,7 @@ from api.writer import MAX_PENDING_WRITES, Writer
 
 pytestmark = pytest.mark.slow
 
-HOLD_SECONDS = 6.0
+HOLD_SECONDS = 20.0  # at most: HeldLock lets go when its block ends
 WRITE_WAIT_MS = 300
 
 
@@ -57,11 +57,15 @@ def server(deployment) -> Iterator[tuple[str, dict[str, str], Path]]:
 
 
 class HeldLock:
-    """Another connection holding the write lock for ``seconds``; ``released_at`` says when."""
+    """Another connection holding the write lock while the ``with`` block runs, and at most
+    ``seconds`` (so a server that waits for the lock fails the test instead of hanging it);
+    ``released_at`` says when it was let go. Held until the block ends, not for a fixed time:
+    on a loaded machine, requests sent inside the block still all meet the lock."""
 
     def __init__(self, db: Path, seconds: float) -> None:
         self.db, self.seconds = db, seconds
         self.held = threading.Event()
+        self.done = threading.Event()
         self.released_at = float("inf")
         self.thread = threading.Thread(target=self._hold, daemon=True)
 
@@ -70,7 +74,7 @@ class HeldLock:
         conn.execute("begin immediate")
         conn.execute("update meta set value = value where key = 'revision'")
         self.held.set()
-        time.sleep(self.seconds)
+        self.done.wait(self.seconds)
         self.released_at = time.monotonic()
         conn.execute("rollback")
         conn.close()
@@ -81,6 +85,7 @@ class HeldLock:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.done.set()
         self.thread.join(timeout=self.seconds + 10)
 
 
@@ -133,7 +138,7 @@ def test_authenticated_reads_never_fail_on_the_last_use_stamp(server):
     """Every authenticated request stamps its token's last use; under a held lock the stamp is
     dropped, never the request."""
     base, tokens, db = server
-    with httpx.Client(base_url=base, timeout=30, trust_env=False) as http, HeldLock(db, 3.0) as lock:
+    with httpx.Client(base_url=base, timeout=30, trust_env=False) as http, HeldLock(db, HOLD_SECONDS) as lock:
         statuses = []
         for role in ("curator", "reviewer", "curator", "reviewer"):
             response = http.get("/v1/submissions", headers={"Authorization": f"Bearer {tokens[role]}"})
@@ -310,7 +315,7 @@ def test_writes_beyond_the_queue_bound_are_refused_at_once(lock_server):
     write has waited its time."""
     wait_ms, count = 2500, MAX_PENDING_WRITES + 36
     base, _, db = lock_server(wait_ms)
-    with HeldLock(db, 7.0) as lock:
+    with HeldLock(db, 30.0) as lock:
         answers = _send_together(base, [REPORT] * count)
     assert [a.status for a in answers] == [503] * count
     assert all(a.answered < lock.released_at for a in answers)
