@@ -94,6 +94,22 @@ def split_validation_error(error: msgspec.ValidationError) -> tuple[str, str]:
     return path, message
 
 
+def _language_keyed(path: str, untyped: object) -> tuple[object, type] | None:
+    """The raw dict at ``path`` when it is one keyed by language, with its values' type:
+    ``translations``, or a legal risk's ``note`` (``legal_risks[0].note``)."""
+    if not isinstance(untyped, dict):
+        return None
+    if path == "translations":
+        return untyped.get("translations"), Translation
+    risk_note = _RISK_NOTE.fullmatch(path)
+    if risk_note is not None:
+        risks = untyped.get("legal_risks")
+        index = int(risk_note["index"])
+        risk = risks[index] if isinstance(risks, list) and index < len(risks) else None
+        return (risk.get("note") if isinstance(risk, dict) else None), Note
+    return None
+
+
 def _name_dict_entry(path: str, message: str, untyped: object) -> tuple[str, str]:
     """msgspec writes a dict value's position as ``[...]``; find which key it was.
 
@@ -104,18 +120,10 @@ def _name_dict_entry(path: str, message: str, untyped: object) -> tuple[str, str
     head, _, rest = path.partition("[...]")
     if not rest and not path.endswith("[...]"):
         return path, message
-    risk_note = _RISK_NOTE.fullmatch(head)
-    if risk_note is not None:  # legal_risks[i].note[...]: a note in one language
-        risks = untyped.get("legal_risks") if isinstance(untyped, dict) else None
-        index = int(risk_note["index"])
-        risk = risks[index] if isinstance(risks, list) and index < len(risks) else None
-        entries, entry_type = (risk.get("note") if isinstance(risk, dict) else None), Note
-    elif head == "translations" and isinstance(untyped, dict):
-        entries, entry_type = untyped.get("translations"), Translation
-    else:
+    found = _language_keyed(head, untyped)
+    if found is None or not isinstance(found[0], dict):
         return path, message
-    if not isinstance(entries, dict):
-        return path, message
+    entries, entry_type = found
     for key, value in entries.items():
         try:
             msgspec.convert(value, entry_type, from_attributes=False)
@@ -126,8 +134,9 @@ def _name_dict_entry(path: str, message: str, untyped: object) -> tuple[str, str
 
 
 def _name_bad_key(path: str, message: str, untyped: object) -> tuple[str, str]:
-    """Say which key of a dict (a translation's language tag) is malformed."""
-    entries = untyped.get(path) if isinstance(untyped, dict) and "." not in path else None
+    """Say which key of a dict keyed by language (a translation's, a note's) is malformed."""
+    found = _language_keyed(path, untyped)
+    entries = found[0] if found is not None else None
     if isinstance(entries, dict):
         for key in entries:
             if not (isinstance(key, str) and _LANGUAGE_TAG.match(key)):
@@ -141,11 +150,12 @@ def name_dict_paths(field: str, message: str, untyped: object) -> tuple[str, str
     """Resolve msgspec's anonymous dict positions against the raw document.
 
     ``translations[...].title`` becomes ``translations.pt-BR.title``, and a malformed key
-    is named (``translations.english``), so every write path says which entry is wrong.
+    is named (``translations.english``, ``legal_risks[0].note.english``), so every write
+    path says which entry is wrong.
     """
     if "[...]" in field:
         return _name_dict_entry(field, message, untyped)
-    if message.startswith("invalid key") or field.endswith("translations"):
+    if message.startswith("invalid key") or field.endswith("translations") or _RISK_NOTE.fullmatch(field):
         return _name_bad_key(field, message, untyped)
     return field, message
 
