@@ -12,6 +12,7 @@ transaction: a bad file imports nothing and leaves the database as it was.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import stat
 from collections.abc import Callable
@@ -21,7 +22,8 @@ from pathlib import Path
 import msgspec
 
 from api.messages import ecma_message
-from api.models import LANGUAGE_TAG_PATTERN, Listing, Topic, TopicFile, Translation
+from api.clock import SystemClock
+from api.models import LANGUAGE_TAG_PATTERN, Listing, Note, Topic, TopicFile, Translation
 from api.store import ExportManifest, ImportSummary, Store
 from api.validation import check_listing, check_topics, known_domains_by_listing
 
@@ -47,6 +49,7 @@ _AT_KEY = re.compile(r"^(?P<message>.*?) - at `key` in `\$(?P<path>[^`]*)`$", re
 _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]+)`$")
 _LANGUAGE_TAG = re.compile(LANGUAGE_TAG_PATTERN)
 _MISSING_FIELD = re.compile(r"^Object missing required field `(?P<name>[^`]+)`$")
+_RISK_NOTE = re.compile(r"legal_risks\[(?P<index>[0-9]+)\]\.note")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,23 +94,39 @@ def split_validation_error(error: msgspec.ValidationError) -> tuple[str, str]:
     return path, message
 
 
+def _language_keyed(path: str, untyped: object) -> tuple[object, type] | None:
+    """The raw dict at ``path`` when it is one keyed by language, with its values' type:
+    ``translations``, or a legal risk's ``note`` (``legal_risks[0].note``)."""
+    if not isinstance(untyped, dict):
+        return None
+    if path == "translations":
+        return untyped.get("translations"), Translation
+    risk_note = _RISK_NOTE.fullmatch(path)
+    if risk_note is not None:
+        risks = untyped.get("legal_risks")
+        index = int(risk_note["index"])
+        risk = risks[index] if isinstance(risks, list) and index < len(risks) else None
+        return (risk.get("note") if isinstance(risk, dict) else None), Note
+    return None
+
+
 def _name_dict_entry(path: str, message: str, untyped: object) -> tuple[str, str]:
     """msgspec writes a dict value's position as ``[...]``; find which key it was.
 
     Each entry of the dict named before ``[...]`` is validated on its own, and the first that
-    fails names the key (``translations[...].title`` -> ``translations.pt-BR.title``).
+    fails names the key (``translations[...].title`` -> ``translations.pt-BR.title``,
+    ``legal_risks[0].note[...]`` -> ``legal_risks[0].note.ru``).
     """
     head, _, rest = path.partition("[...]")
     if not rest and not path.endswith("[...]"):
         return path, message
-    if head != "translations" or not isinstance(untyped, dict):
+    found = _language_keyed(head, untyped)
+    if found is None or not isinstance(found[0], dict):
         return path, message
-    entries = untyped.get("translations")
-    if not isinstance(entries, dict):
-        return path, message
+    entries, entry_type = found
     for key, value in entries.items():
         try:
-            msgspec.convert(value, Translation, from_attributes=False)
+            msgspec.convert(value, entry_type, from_attributes=False)
         except msgspec.ValidationError as exc:
             inner_path, inner_message = split_validation_error(exc)
             return ".".join(p for p in (head, str(key), inner_path) if p), inner_message
@@ -115,8 +134,9 @@ def _name_dict_entry(path: str, message: str, untyped: object) -> tuple[str, str
 
 
 def _name_bad_key(path: str, message: str, untyped: object) -> tuple[str, str]:
-    """Say which key of a dict (a translation's language tag) is malformed."""
-    entries = untyped.get(path) if isinstance(untyped, dict) and "." not in path else None
+    """Say which key of a dict keyed by language (a translation's, a note's) is malformed."""
+    found = _language_keyed(path, untyped)
+    entries = found[0] if found is not None else None
     if isinstance(entries, dict):
         for key in entries:
             if not (isinstance(key, str) and _LANGUAGE_TAG.match(key)):
@@ -130,11 +150,12 @@ def name_dict_paths(field: str, message: str, untyped: object) -> tuple[str, str
     """Resolve msgspec's anonymous dict positions against the raw document.
 
     ``translations[...].title`` becomes ``translations.pt-BR.title``, and a malformed key
-    is named (``translations.english``), so every write path says which entry is wrong.
+    is named (``translations.english``, ``legal_risks[0].note.english``), so every write
+    path says which entry is wrong.
     """
     if "[...]" in field:
         return _name_dict_entry(field, message, untyped)
-    if message.startswith("invalid key") or field.endswith("translations"):
+    if message.startswith("invalid key") or field.endswith("translations") or _RISK_NOTE.fullmatch(field):
         return _name_bad_key(field, message, untyped)
     return field, message
 
@@ -174,9 +195,14 @@ def _decode(path: Path, kind: type) -> tuple[object | None, list[DataProblem]]:
 
 
 def load_directory(
-    data_dir: Path, *, on_file: Callable[[], None] | None = None
+    data_dir: Path, *, on_file: Callable[[], None] | None = None, today: dt.date | None = None
 ) -> tuple[list[Listing], list[Topic]]:
-    """Read and validate a whole data folder; raise DatasetInvalid listing every problem."""
+    """Read and validate a whole data folder; raise DatasetInvalid listing every problem.
+
+    ``today`` (UTC) is the date no legal risk may start after: the store's clock's, or the
+    system clock's when not given (the CLI validates before it opens the store).
+    """
+    today = today if today is not None else SystemClock().now().date()
     problems: list[DataProblem] = []
     topics: list[Topic] = []
     topics_path = data_dir / "topics.toml"
@@ -225,7 +251,7 @@ def load_directory(
     # Checked once all are read: each listing's URLs are compared with the OTHER listings' domains.
     for where, listing, known in zip(where_of, listings, known_domains_by_listing(listings), strict=True):
         # Without a readable taxonomy, every other rule still runs: one pass of fixes is enough.
-        checks = check_listing(listing, topic_ids if topics else None, known_domains=known)
+        checks = check_listing(listing, topic_ids if topics else None, known_domains=known, today=today)
         problems += [DataProblem(where, f, m) for f, m in checks]
     if problems:
         raise DatasetInvalid(problems)
@@ -242,7 +268,7 @@ def import_directory(
 ) -> ImportSummary:
     """Validate ``data_dir`` completely, then make the store equal to it in one transaction
     (never undoing an approved change the files were not written from, unless ``force``)."""
-    listings, topics = load_directory(data_dir, on_file=on_file)
+    listings, topics = load_directory(data_dir, on_file=on_file, today=store.now().date())
     manifest, _ = read_manifest(data_dir)
     return store.dataset.replace(listings, topics, progress=on_listing, written_from=manifest, force=force)
 
@@ -282,7 +308,7 @@ def export_directory(store: Store, data_dir: Path) -> ExportSummary:
     problems = [
         DataProblem(str(data_dir / "listings" / f"{doc.id}.toml"), field, message)
         for doc, known in zip(documents, known_domains_by_listing(documents), strict=True)
-        for field, message in check_listing(doc, topic_ids, known_domains=known)
+        for field, message in check_listing(doc, topic_ids, known_domains=known, today=store.now().date())
     ]
     if problems:
         raise DatasetInvalid(problems)

@@ -10,15 +10,17 @@ every caller (the importer, the submission endpoint) can name it.
 
 from __future__ import annotations
 
+import datetime as dt
 import typing
 from collections import Counter
 from collections.abc import Callable, Iterable
 
 from api.i18n import ISO_COUNTRIES, is_known_language
-from api.models import COUNTRY_WORLDWIDE, Listing, ShortText, Summary, Title, Topic
+from api.models import COUNTRY_WORLDWIDE, LegalRisk, Listing, Note, ShortText, Summary, Title, Topic
 from api.vetting import FieldProblem, check_contact, check_text, check_url, contact_domain, registrable_domain_of
 
 __all__ = [
+    "NOTE_MAX",
     "REQUIRED_TOPIC",
     "SHORT_TEXT_MAX",
     "SUMMARY_MAX",
@@ -46,6 +48,7 @@ def _max_length(annotated: object) -> int:
 TITLE_MAX = _max_length(Title)
 SUMMARY_MAX = _max_length(Summary)
 SHORT_TEXT_MAX = _max_length(ShortText)
+NOTE_MAX = _max_length(Note)
 
 
 def _duplicates(values: Iterable[str]) -> list[str]:
@@ -54,9 +57,10 @@ def _duplicates(values: Iterable[str]) -> list[str]:
 
 
 def listing_domains(listing: Listing) -> frozenset[str]:
-    """Registrable domains of every address in a listing: url, verification sources, and
-    contacts (web and messenger links, e-mail domains)."""
-    domains = [registrable_domain_of(url) for url in (listing.url, *listing.verification.sources)]
+    """Registrable domains of every address in a listing: url, verification sources, the
+    sources of its legal risks, and contacts (web and messenger links, e-mail domains)."""
+    risk_sources = [url for risk in listing.legal_risks for url in risk.sources]
+    domains = [registrable_domain_of(url) for url in (listing.url, *listing.verification.sources, *risk_sources)]
     if listing.organization is not None:
         domains += [contact_domain(c.channel, c.value) for c in listing.organization.contacts]
     return frozenset(d for d in domains if d)
@@ -98,7 +102,11 @@ def check_language(field: str, tag: str) -> list[FieldProblem]:
 
 
 def check_listing(
-    listing: Listing, topic_ids: set[str] | None, *, known_domains: Iterable[str] = frozenset()
+    listing: Listing,
+    topic_ids: set[str] | None,
+    *,
+    known_domains: Iterable[str] = frozenset(),
+    today: dt.date | None = None,
 ) -> list[FieldProblem]:
     """Every rule a structurally valid listing must also pass.
 
@@ -108,6 +116,7 @@ def check_listing(
     URL, source and contact is also compared with the document's own other addresses (see
     ``_known_for``): a domain that looks like a known one but is a different domain is refused.
     Every URL, contact and text field goes through the vetting policy (``api.vetting``).
+    ``today`` (the caller's clock, UTC): a legal risk's ``since`` may not be later (None skips it).
     """
     known_for = _known_for(listing, frozenset(known_domains))
     problems: list[FieldProblem] = []
@@ -157,6 +166,45 @@ def check_listing(
         problems.append(("verification.next_review_at", "must not be before verified_at"))
     for i, source in enumerate(verification.sources):
         problems += check_url(f"verification.sources[{i}]", source, known_domains=known_for(registrable_domain_of(source)))
+    for i, risk in enumerate(listing.legal_risks):
+        problems += _check_legal_risk(f"legal_risks[{i}]", risk, known_for, today)
+    seen: set[tuple[str, str]] = set()
+    for i, risk in enumerate(listing.legal_risks):
+        key = (risk.country, risk.designation)
+        if key in seen:
+            message = f"{risk.designation!r} in {risk.country} is listed twice: one entry per country and designation"
+            problems.append((f"legal_risks[{i}]", message))
+        seen.add(key)
+    return problems
+
+
+#: A date in the future somewhere: no time zone is more than a day ahead of UTC.
+_TIME_ZONE_SLACK = dt.timedelta(days=1)
+
+
+def _check_legal_risk(
+    field: str, risk: LegalRisk, known_for: Callable[[str | None], frozenset[str]], today: dt.date | None
+) -> list[FieldProblem]:
+    """One legal risk: a real country (not ``XX``: a designation is a state's act), a ``since``
+    that has happened, its sources under the URL policy like every other address of the
+    listing, and its note under the text policy, in known languages; ``other`` needs a note."""
+    problems: list[FieldProblem] = []
+    if risk.country not in ISO_COUNTRIES:
+        message = f"unknown country code {risk.country!r}: a designation is a state's (ISO 3166-1 alpha-2, upper case; not XX)"
+        problems.append((f"{field}.country", message))
+    if today is not None and risk.since > today + _TIME_ZONE_SLACK:
+        message = f"{risk.since.isoformat()} is in the future (today is {today.isoformat()}): record a designation once it is in force"
+        problems.append((f"{field}.since", message))
+    for value in _duplicates(risk.sources):
+        problems.append((f"{field}.sources", f"{value!r} is listed twice"))
+    for j, source in enumerate(risk.sources):
+        problems += check_url(f"{field}.sources[{j}]", source, known_domains=known_for(registrable_domain_of(source)))
+    if risk.designation == "other" and not risk.note:
+        message = "required when the designation is 'other': say what it is and what it means for a reader there"
+        problems.append((f"{field}.note", message))
+    for tag, text in risk.note.items():
+        problems += check_language(f"{field}.note.{tag}", tag)
+        problems += check_text(f"{field}.note.{tag}", text, max_length=NOTE_MAX)
     return problems
 
 

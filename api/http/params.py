@@ -46,6 +46,7 @@ __all__ = [
     "QueryParameterRules",
     "MAX_ACCEPT_ITEMS",
     "QueryRules",
+    "SafetyCountryParam",
     "TopicParam",
     "WorldwideParam",
     "dataset_media_type",
@@ -110,9 +111,19 @@ WorldwideParam = Annotated[
 IncludeParam = Annotated[
     str | None,
     Parameter(
-        pattern=r"^(closed|unverified)(,(closed|unverified))?\Z",
-        description="Also list what the default leaves out: `closed` petitions (past `closes_at`) and "
-        "`unverified` listings (link failed twice in a row, awaiting a reviewer). Comma-separated.",
+        pattern=r"^(closed|unverified|risky)(,(closed|unverified|risky)){0,2}\Z",
+        description="Also list what the default leaves out: `closed` petitions (past `closes_at`), "
+        "`unverified` listings (link failed twice in a row, awaiting a reviewer) and, under a country, "
+        "`risky` ones: donations and petitions toward an organization designated `undesirable`, "
+        "`extremist` or `banned` in that country, where they can be prosecuted (each item's `safety` "
+        "says so). Comma-separated.",
+    ),
+]
+SafetyCountryParam = Annotated[
+    CountryCode | None,  # type: ignore[valid-type]
+    Parameter(
+        description="The reader's country (ISO 3166-1 alpha-2, upper case): the answer's `safety` says "
+        "what acting on this listing may mean there. Without it, `safety` is null."
     ),
 ]
 ListingIdPath = Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z", max_length=80)]

@@ -18,8 +18,9 @@ and Python's ``$`` also matches before a final newline, so ``"ru\\n"`` would pas
 The published spec shows ``\\Z`` as ECMA-262's ``$`` (see ``api.messages.ecma_pattern``).
 
 Modules: ``common`` (shared field types and ``Base``), ``listings`` (the listing document and
-the topic taxonomy), ``public`` (what the read API serves), ``curation``, ``reports``,
-``tokens``, ``vetting``. Import from ``api.models``: every public name is re-exported here.
+the topic taxonomy), ``risks`` (states' designations of a listing's organization, and the
+``safety`` they mean per country), ``public`` (what the read API serves), ``curation``,
+``reports``, ``tokens``, ``vetting``. Import from ``api.models``: every public name is re-exported here.
 OpenAPI component names are the class names, so a struct keeps its name wherever it lives.
 """
 
@@ -83,6 +84,17 @@ from api.models.public import (
     TopicPage,
     TopicView,
 )
+from api.models.risks import (
+    DANGER_DESIGNATIONS,
+    DESIGNATIONS,
+    WITHHELD_KINDS,
+    DesignatingCountry,
+    Designation,
+    LegalRisk,
+    Safety,
+    SafetyLevel,
+    SafetyNote,
+)
 from api.models.reports import (
     Report,
     ReportCreate,
@@ -109,6 +121,9 @@ from api.models.vetting import (
 
 __all__ = [
     "COUNTRY_WORLDWIDE",
+    "DANGER_DESIGNATIONS",
+    "DESIGNATIONS",
+    "WITHHELD_KINDS",
     "LANGUAGE_TAG_PATTERN",
     "Base",
     "BaseRevision",
@@ -125,6 +140,8 @@ __all__ = [
     "DatasetItem",
     "Decision",
     "DecisionCreate",
+    "DesignatingCountry",
+    "Designation",
     "DonationBlock",
     "FieldChange",
     "Health",
@@ -133,6 +150,7 @@ __all__ = [
     "HttpsUrl",
     "Kind",
     "LanguageTag",
+    "LegalRisk",
     "LinkCheck",
     "LinkProblem",
     "Listing",
@@ -153,6 +171,9 @@ __all__ = [
     "ReportResolution",
     "RetireSubmission",
     "Role",
+    "Safety",
+    "SafetyLevel",
+    "SafetyNote",
     "Service",
     "ShortText",
     "Slug",

@@ -25,6 +25,7 @@ from api.models.common import (
     Summary,
     Title,
 )
+from api.models.risks import LegalRisk
 
 __all__ = [
     "Contact",
@@ -101,6 +102,8 @@ class Listing(Base, kw_only=True):
     petition: PetitionBlock | None = None
     donation: DonationBlock | None = None
     organization: OrganizationBlock | None = None
+    legal_risks: Annotated[list[LegalRisk], Meta(max_length=50)] = []
+    """Designations of the organization by states, per country (see `api.models.risks`)."""
 
 
 class Topic(Base, kw_only=True):

@@ -13,6 +13,7 @@ import msgspec
 
 from api.models.common import Base, Kind
 from api.models.listings import DonationBlock, Listing, OrganizationBlock, PetitionBlock, Topic, Verification
+from api.models.risks import Safety
 
 __all__ = [
     "Country",
@@ -80,6 +81,9 @@ class ListingView(msgspec.Struct, kw_only=True):
     petition: PetitionBlock | None = None
     donation: DonationBlock | None = None
     organization: OrganizationBlock | None = None
+    safety: Safety | None = None
+    """For the country the request names (`/v1/countries/{code}/listings`, `country=`): how
+    states designate the organization there. Null when the request names no country."""
 
 
 class ListingPage(msgspec.Struct, kw_only=True):

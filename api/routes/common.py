@@ -56,7 +56,10 @@ class Reader:
     def visibility(self, include: str | None = None) -> Visibility:
         wanted = set(include.split(",")) if include else set()
         return Visibility(
-            today=self.today(), include_closed="closed" in wanted, include_unverified="unverified" in wanted
+            today=self.today(),
+            include_closed="closed" in wanted,
+            include_unverified="unverified" in wanted,
+            include_risky="risky" in wanted,
         )
 
     def revision(self) -> int:
@@ -94,6 +97,9 @@ def _language_headers(value: Any) -> dict[str, str]:
         if labels is not None and hasattr(labels, "lang"):
             langs[labels.lang] = None
             langs.update(dict.fromkeys(labels.topic_langs.values()))
+        safety = getattr(item, "safety", None)
+        if safety is not None:
+            langs.update(dict.fromkeys(note.lang for note in safety.notes if note.lang))
     return {"Content-Language": ", ".join(langs)} if langs else {}
 
 

@@ -22,6 +22,7 @@ from api.http.params import (
     LimitParam,
     ListingIdPath,
     QueryParam,
+    SafetyCountryParam,
     TopicParam,
     WorldwideParam,
 )
@@ -86,7 +87,14 @@ _LIST_DESCRIPTION = (
     "first, then worldwide ones (`countries: [\"XX\"]`), by `id` within each group. Follow "
     "`next_cursor` until it is null; a cursor keeps working after the dataset changes (no "
     "repeats; nothing skipped that did not change). `lang` and `Accept-Language` choose the "
-    "language of texts, they do not filter."
+    "language of texts, they do not filter.\n\n"
+    "Under a country (`/v1/countries/{code}/listings`, `country=`), every item carries `safety` for "
+    "that country: `danger` when a state designates the organization `undesirable`, `extremist` or "
+    "`banned` there, `caution` for any other designation (`foreign-agent`, `blocked`, `other`), "
+    "`none` otherwise, with a note per designation in the answer's language when one exists. A "
+    "donation or petition that is a `danger` there is withheld by default (worldwide ones too; "
+    "`include=risky` lists them) and is not counted under that country in `/v1/countries`; "
+    "organizations stay listed. Without a country, `safety` is null and nothing is withheld."
 )
 
 
@@ -151,7 +159,9 @@ class ListingsController(Controller):
     @get(
         "/listings/{listing_id:str}",
         summary="Get one listing",
-        description="Any listing by id, whatever its status; a retired one answers 410.",
+        description="Any listing by id, whatever its status; a retired one answers 410. With `country`, "
+        "`safety` says what acting on it may mean for a reader there (as in the lists, but never "
+        "withheld); without it, `safety` is null.",
         responses=problem_responses(400, 404, 410),
     )
     async def get_listing(
@@ -159,6 +169,7 @@ class ListingsController(Controller):
         reader: ReaderDep,
         listing_id: ListingIdPath,
         lang: LangParam = None,
+        country: SafetyCountryParam = None,
         accept_language: AcceptLanguage = None,
     ) -> Response[ListingView]:
         store = reader.store
@@ -170,7 +181,7 @@ class ListingsController(Controller):
                 raise NotFoundException(detail=f"no listing with id {listing_id!r}")
             if row.status == "retired":
                 raise HTTPException(status_code=410, detail=f"listing {listing_id!r} was retired (revision {row.revision})")
-            return build_listing(store, row, preferences, reader.today())
+            return build_listing(store, row, preferences, reader.today(), country)
 
         return reader.respond(build)
 

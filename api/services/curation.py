@@ -48,7 +48,8 @@ def _check_document(store: Store, listing: Listing) -> None:
     topic_ids = {t.id for t in store.topics.all()}
     others = (row.document for row in store.listings.each(statuses=("active", "closed", "retired")))
     stored = frozenset(d for revision in store.listings.revisions(listing.id) for d in listing_domains(revision.document))
-    problems = check_listing(listing, topic_ids, known_domains=other_listings_domains(others, listing.id) | stored)
+    known = other_listings_domains(others, listing.id) | stored
+    problems = check_listing(listing, topic_ids, known_domains=known, today=store.now().date())
     if problems:
         raise Invalid([(f"listing.{f}", m) for f, m in problems])
 

@@ -16,6 +16,7 @@ from api.services.curation import diff_documents
 from api.i18n import best_language, country_name, language_name, ui_language
 from api.models import (
     COUNTRY_WORLDWIDE,
+    DANGER_DESIGNATIONS,
     Change,
     ChangePage,
     Country,
@@ -23,12 +24,15 @@ from api.models import (
     DatasetInfo,
     DatasetItem,
     LinkCheck,
+    Listing,
     ListingLabels,
     ListingPage,
     ListingRevision,
     ListingRevisionPage,
     ListingView,
     Page,
+    Safety,
+    SafetyNote,
     Topic,
     TopicPage,
     TopicView,
@@ -48,6 +52,7 @@ __all__ = [
     "encode_cursor",
     "listing_view",
     "LISTING_CURSOR_PATTERN",
+    "safety_for",
     "build_changes",
     "build_revisions",
     "dataset_items",
@@ -101,13 +106,38 @@ def _topic_labels(topics: list[Topic], preferences: tuple[str, ...]) -> dict[str
     return labels
 
 
+def safety_for(doc: Listing, country: str, preferences: tuple[str, ...]) -> Safety:
+    """What acting on ``doc`` may mean for a reader in ``country``: its designations there, each
+    note in the best language for ``preferences``; ``danger`` when one of them makes supporting
+    the organization an offence there (``api.models.risks``), ``caution`` for any other."""
+    notes = []
+    for risk in doc.legal_risks:
+        if risk.country != country:
+            continue
+        lang = best_language(list(risk.note), preferences) if risk.note else None
+        notes.append(
+            SafetyNote(
+                designation=risk.designation,
+                since=risk.since,
+                text=None if lang is None else risk.note[lang],
+                lang=lang,
+                sources=risk.sources,
+            )
+        )
+    if any(note.designation in DANGER_DESIGNATIONS for note in notes):
+        return Safety(level="danger", notes=notes)
+    return Safety(level="caution" if notes else "none", notes=notes)
+
+
 def listing_view(
     row: ListingRow,
     preferences: tuple[str, ...],
     topic_labels: dict[str, tuple[str, str]],
     ui_lang: str,
     today: dt.date,
+    country: str | None = None,
 ) -> ListingView:
+    """One listing in the caller's languages; with ``country``, its ``safety`` there."""
     doc = row.document
     available = list(doc.translations)
     lang = best_language(available, preferences)
@@ -141,6 +171,7 @@ def listing_view(
         petition=doc.petition,
         donation=doc.donation,
         organization=doc.organization,
+        safety=None if country is None else safety_for(doc, country, preferences),
     )
 
 
@@ -176,14 +207,18 @@ def build_listing_page(
     labels = _topic_labels(store.topics.all(), preferences)
     ui_lang = ui_language(preferences)
     return ListingPage(
-        data=[listing_view(r, preferences, labels, ui_lang, visibility.today) for r in rows],
+        data=[listing_view(r, preferences, labels, ui_lang, visibility.today, country) for r in rows],
         next_cursor=encode_cursor(rows[-1], started_at) if more and rows else None,
     )
 
 
-def build_listing(store: Store, row: ListingRow, preferences: tuple[str, ...], today: dt.date) -> ListingView:
+def build_listing(
+    store: Store, row: ListingRow, preferences: tuple[str, ...], today: dt.date, country: str | None = None
+) -> ListingView:
+    """One listing, whatever its status; with ``country``, its ``safety`` there (never withheld:
+    a reader who has the id may read what it means for them)."""
     labels = _topic_labels(store.topics.all(), preferences)
-    return listing_view(row, preferences, labels, ui_language(preferences), today)
+    return listing_view(row, preferences, labels, ui_language(preferences), today, country)
 
 
 def _country(code: str, counts: dict[str, int], lang: str) -> Country:

@@ -17,7 +17,7 @@ from typing import Literal
 
 import msgspec
 
-from api.models import COUNTRY_WORLDWIDE, Listing, Topic
+from api.models import COUNTRY_WORLDWIDE, DANGER_DESIGNATIONS, WITHHELD_KINDS, Listing, Topic
 from api.store.db import Database
 from api.store.search import fold, fts_query
 
@@ -44,11 +44,14 @@ _listing_decoder = msgspec.json.Decoder(Listing)
 
 @dataclass(frozen=True, slots=True)
 class Visibility:
-    """Which listings the public lists show: by default neither closed petitions nor held ones."""
+    """Which listings the public lists show: by default neither closed petitions nor held ones,
+    and, under a country, no donation or petition toward an organization whose support is an
+    offence there (``api.models.risks``)."""
 
     today: dt.date
     include_closed: bool = False
     include_unverified: bool = False
+    include_risky: bool = False
 
 
 def _visible(visibility: Visibility | None, alias: str = "") -> tuple[str, list[object]]:
@@ -60,6 +63,26 @@ def _visible(visibility: Visibility | None, alias: str = "") -> tuple[str, list[
         f"{a}status = 'active' and (? or {a}link_hold = 0) and (? or {a}closes_at is null or {a}closes_at >= ?)",
         [int(visibility.include_unverified), int(visibility.include_closed), visibility.today.isoformat()],
     )
+
+
+def _quoted(values: Iterable[str]) -> str:
+    """Fixed names from ``api.models`` as SQL string literals (they are lower-case slugs)."""
+    return ", ".join(f"'{v}'" for v in sorted(values))
+
+
+#: Withheld under the country bound to ``?`` (or a column): a donation or petition toward an
+#: organization with a danger designation there, read from the stored document itself, so a
+#: change to a listing's legal risks is a change to its document and nothing else.
+_WITHHELD = (
+    f"({{a}}kind in ({_quoted(WITHHELD_KINDS)}) and exists (select 1 from json_each({{a}}document, '$.legal_risks') r "
+    f"where json_extract(r.value, '$.country') = {{country}} "
+    f"and json_extract(r.value, '$.designation') in ({_quoted(DANGER_DESIGNATIONS)})))"
+)
+
+
+def _withheld(country: str, alias: str = "") -> str:
+    """The SQL condition "withheld under ``country``" (an SQL expression: ``?`` or a column)."""
+    return _WITHHELD.format(a=f"{alias}." if alias else "", country=country)
 
 
 class ListingRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -165,7 +188,8 @@ class ListingRepository:
         the groups could come round again, so with ``since_seq`` (the latest revision when the
         pagination began) a listing that moved since then from a position at or before the
         cursor is left out: it may have been served already. Without ``visibility``, every
-        listing that is not retired.
+        listing that is not retired. Under a ``country``, ``visibility`` also withholds what
+        is risky to act on there (in SQL, so pages and cursors never see it).
         """
         visible, visible_params = _visible(visibility)
         where = [visible]
@@ -179,6 +203,9 @@ class ListingRepository:
                 f"({', '.join('?' * len(countries))}))"
             )
             params.extend(countries)
+            if visibility is not None and not visibility.include_risky and country != COUNTRY_WORLDWIDE:
+                where.append(f"not {_withheld('?')}")
+                params.append(country)
         if kind is not None:
             where.append("kind = ?")
             params.append(kind)
@@ -220,8 +247,10 @@ class ListingRepository:
 
     def count_by_country(self, visibility: Visibility | None = None) -> dict[str, dict[str, int]]:
         """Listings per country and kind (``XX`` holds the worldwide ones); all non-retired
-        ones, or those ``visibility`` shows."""
+        ones, or those ``visibility`` shows (then not those withheld under that country)."""
         where, params = _visible(visibility, "l")
+        if visibility is not None and not visibility.include_risky:
+            where = f"{where} and not {_withheld('c.country', 'l')}"
         rows = self._db.execute(
             "select c.country, l.kind, count(*) from listing_countries c "
             f"join listings l on l.id = c.listing_id where {where} "

@@ -125,8 +125,8 @@ def listing_page_call(
     return Call(path, ListingPage, params, _language(lang))
 
 
-def listing_call(listing_id: str, lang: str | None) -> Call[ListingView]:
-    return Call(f"/v1/listings/{segment(listing_id, 'listing_id')}", ListingView, (), _language(lang))
+def listing_call(listing_id: str, lang: str | None, country: str | None = None) -> Call[ListingView]:
+    return Call(f"/v1/listings/{segment(listing_id, 'listing_id')}", ListingView, _query(country=country), _language(lang))
 
 
 def listing_revisions_call(listing_id: str) -> Call[ListingRevisionPage]:

@@ -181,7 +181,8 @@ class Client:
         """Every listing that matches, across all pages (``limit`` is the page size).
 
         Filters are the API's: ``country`` (``XX``: worldwide only), ``kind``, ``topic``,
-        ``q`` (full text), ``include_worldwide``, ``include`` (``"closed"``, ``"unverified"``).
+        ``q`` (full text), ``include_worldwide``, ``include`` (``"closed"``, ``"unverified"``,
+        ``"risky"``).
         """
         cursor: str | None = None
         while True:
@@ -239,9 +240,10 @@ class Client:
                 return
             cursor = page.next_cursor
 
-    def listing(self, listing_id: str, *, lang: str | None = None) -> ListingView:
-        """One listing, whatever its status (a retired one raises ``ProblemError`` 410)."""
-        return self._get(_engine.listing_call(listing_id, lang))
+    def listing(self, listing_id: str, *, lang: str | None = None, country: str | None = None) -> ListingView:
+        """One listing, whatever its status (a retired one raises ``ProblemError`` 410); with
+        ``country``, its ``safety`` for a reader there."""
+        return self._get(_engine.listing_call(listing_id, lang, country))
 
     def listing_revisions(self, listing_id: str) -> ListingRevisionPage:
         """Every accepted change of a listing, oldest first."""
@@ -409,8 +411,8 @@ class AsyncClient:
                 return
             cursor = page.next_cursor
 
-    async def listing(self, listing_id: str, *, lang: str | None = None) -> ListingView:
-        return await self._get(_engine.listing_call(listing_id, lang))
+    async def listing(self, listing_id: str, *, lang: str | None = None, country: str | None = None) -> ListingView:
+        return await self._get(_engine.listing_call(listing_id, lang, country))
 
     async def listing_revisions(self, listing_id: str) -> ListingRevisionPage:
         return await self._get(_engine.listing_revisions_call(listing_id))

@@ -32,10 +32,12 @@ __all__ = [
     "CountryPage",
     "DatasetInfo",
     "DatasetItem",
+    "Designation",
     "DonationBlock",
     "FieldError",
     "Health",
     "Kind",
+    "LegalRisk",
     "LinkCheck",
     "Listing",
     "ListingLabels",
@@ -46,6 +48,8 @@ __all__ = [
     "OrganizationBlock",
     "PetitionBlock",
     "Problem",
+    "Safety",
+    "SafetyNote",
     "Status",
     "Topic",
     "TopicPage",
@@ -127,6 +131,20 @@ class Verification(_Response, kw_only=True, frozen=True):
     sources: list[str]
 
 
+Designation = Literal["foreign-agent", "undesirable", "extremist", "banned", "blocked", "other"]
+
+
+class LegalRisk(_Response, kw_only=True, frozen=True):
+    """A state's designation of the organization behind a listing, in one country."""
+
+    country: str
+    designation: Designation
+    since: dt.date
+    sources: list[str]
+    note: dict[str, str] = {}
+    """What it means for a reader there, by language."""
+
+
 class Listing(_Response, kw_only=True, frozen=True):
     """The listing document as curators write it, every translation included."""
 
@@ -142,6 +160,8 @@ class Listing(_Response, kw_only=True, frozen=True):
     petition: PetitionBlock | None = None
     donation: DonationBlock | None = None
     organization: OrganizationBlock | None = None
+    legal_risks: list[LegalRisk] = []
+    """Designations of the organization by states, per country."""
 
 
 class Topic(_Response, kw_only=True, frozen=True):
@@ -172,6 +192,24 @@ class ListingLabels(_Response, kw_only=True, frozen=True):
     """The language of each topic label (it can differ from ``lang``)."""
 
 
+class SafetyNote(_Response, kw_only=True, frozen=True):
+    """One designation in the country asked about, as a reader there sees it."""
+
+    designation: Designation
+    since: dt.date
+    text: str | None
+    """The curators' note in the answer's language when there is one; None when none was written."""
+    lang: str | None
+    sources: list[str]
+
+
+class Safety(_Response, kw_only=True, frozen=True):
+    """What acting on a listing may mean for a reader in the country the request named."""
+
+    level: Literal["none", "caution", "danger"]
+    notes: list[SafetyNote]
+
+
 class ListingView(_Response, kw_only=True, frozen=True):
     """A listing with one language chosen for its title and summary (``lang``)."""
 
@@ -196,6 +234,8 @@ class ListingView(_Response, kw_only=True, frozen=True):
     petition: PetitionBlock | None = None
     donation: DonationBlock | None = None
     organization: OrganizationBlock | None = None
+    safety: Safety | None = None
+    """For the country the request named (a country's list, ``country=``); None without one."""
 
 
 class ListingPage(_Response, kw_only=True, frozen=True):
