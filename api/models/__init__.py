@@ -39,6 +39,7 @@ from api.models.common import (
     ShortText,
     Slug,
     Summary,
+    Timestamp,
     Title,
 )
 from api.models.curation import (
@@ -161,6 +162,7 @@ __all__ = [
     "SubmissionCreate",
     "SubmissionPage",
     "Summary",
+    "Timestamp",
     "Title",
     "TokenCreate",
     "TokenCreated",
