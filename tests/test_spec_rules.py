@@ -19,8 +19,10 @@ repeat with its ``If-None-Match`` answers 304 with the headers documented for th
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ import pytest
 from conftest import REPO, AppClient
 
 from api.app import create_app
+from api.clock import FixedClock
 from api.dataset import import_directory
 from api.services.tokens import create_token
 from api.settings import load_settings
@@ -191,16 +194,22 @@ def test_every_path_parameter_has_an_example(method, path, parameter):
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppClient, dict[str, str]]]:
-    """The seed dataset, a token for each role, and one submission (so example id 1 exists)."""
+    """The seed dataset, a token for each role, and one submission (so example id 1 exists).
+
+    The clock stands still and every token has been used once (its last use recorded) before a
+    test starts: ``/v1/tokens`` shows when each token was last used, so it changes with the
+    first use of a token, and then not again within the minute.
+    """
     db = tmp_path_factory.mktemp("spec-truth") / "seed.db"
-    store = Store(db, create=True)
+    clock = FixedClock(dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC))
+    store = Store(db, create=True, clock=clock)
     import_directory(REPO / "directory_data", store)
     tokens = {
         role: create_token(store, name=f"{role}-person", role=role, expires_in_days=None, actor="test")[0]
         for role in ("curator", "reviewer", "admin")
     }
     store.close()
-    with AppClient(create_app(load_settings(db=db))) as client:
+    with AppClient(create_app(load_settings(db=db), clock=clock)) as client:
         body = {
             "action": "retire", "listing_id": "ru-russian-lgbt-network", "base_revision": 1,
             "note": "Closed down", "sources": ["https://sources.example.org/check"],
@@ -208,6 +217,15 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppClient
         created = client.post("/v1/submissions", json=body, headers={"Authorization": f"Bearer {tokens['curator']}"})
         assert created.status_code == 201, created.text
         assert created.json()["id"] == 1
+        assert client.get("/v1/reports", headers={"Authorization": f"Bearer {tokens['reviewer']}"}).status_code == 200
+        admin = {"Authorization": f"Bearer {tokens['admin']}"}
+        for _ in range(200):  # the writer records a token's use without making the request wait
+            listed = client.get("/v1/tokens", headers=admin).json()["data"]
+            if all(token["last_used_at"] is not None for token in listed):
+                break
+            time.sleep(0.01)
+        else:
+            pytest.fail("the tokens' first use was never recorded")
         yield client, tokens
 
 
