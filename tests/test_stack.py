@@ -20,7 +20,7 @@ from api.settings import load_settings
 from api.store import Store
 
 EXAMPLES = {"listing_id": "ru-evacuation", "code": "RU", "submission_id": "1", "report_id": "1", "token_id": "1",
-            "path": "index.html"}
+            "path": "index.html", "name": "swagger-ui.css"}  # name: a file of the docs UI
 
 
 def get_paths(litestar: Litestar) -> list[str]:

@@ -18,7 +18,7 @@ import msgspec
 from litestar import Litestar, Request, Response, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import (
     Components,
     Contact,
@@ -39,6 +39,7 @@ from litestar.openapi.spec import (
 
 from api import __version__, models
 from api.http import problems
+from api.http.docs import DocsPlugin, docs_router
 from api.http.problems import PROBLEM_MEDIA_TYPE, problem_responses
 from api.messages import ecma_pattern
 
@@ -80,10 +81,10 @@ def openapi_config() -> OpenAPIConfig:
         title="Action Directory API",
         version=__version__,
         description=API_DESCRIPTION,
-        # The docs UI lives under /v1/docs (its router adds a catch-all below its path);
-        # /v1/openapi.json is served by serve_spec, byte-identical to openapi/v1.json.
-        path="/v1/docs",
-        render_plugins=[SwaggerRenderPlugin(path="/"), SpecRenderPlugin(path="/openapi.json")],
+        # The docs UI lives under /v1/docs (api/http/docs.py; its router adds a catch-all below
+        # its path); /v1/openapi.json is served by serve_spec, byte-identical to openapi/v1.json.
+        openapi_router=docs_router(),
+        render_plugins=[DocsPlugin(), SpecRenderPlugin(path="/openapi.json")],
         license=License(name="MIT (code); CC-BY-4.0 (data)", identifier="MIT"),
         contact=Contact(name="Action Directory"),
         tags=[
