@@ -8,22 +8,33 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
+NODE_TOOLS := tools/node_modules/.installed
 DB ?= $(or $(ACTIONDIR_DB),actiondir.db)
 DATA ?= $(or $(ACTIONDIR_DATA),directory_data)
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test test-fast import openapi bench clean
+.PHONY: run test test-fast tools import openapi bench clean
 
 run: $(VENV)/.installed $(DB)  ## serve the API on 127.0.0.1:8000 from the SQLite database
 	$(BIN)/actiondir serve --db $(DB)
 
-test: $(VENV)/.installed-test  ## run the whole test suite
+test: $(VENV)/.installed-test tools  ## run the whole test suite
 	$(BIN)/python -m pytest
 
-test-fast: $(VENV)/.installed-test  ## run all but the tests marked slow (real servers, schemathesis)
+test-fast: $(VENV)/.installed-test tools  ## run all but the tests marked slow (real servers, schemathesis)
 	$(BIN)/python -m pytest -m "not slow"
+
+# The Node tools the tests run (the spec linter; the Swagger UI release the docs vendor), exactly
+# as tools/package-lock.json pins them, install scripts never run. Without npm the tests that need
+# them skip (CI sets REQUIRE_NODE_TOOLS=1, which makes that a failure).
+tools: $(NODE_TOOLS)
+
+$(NODE_TOOLS): tools/package.json tools/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tools --ignore-scripts --no-audit --no-fund && touch $@; \
+	else echo "npm not found: the spec lint and docs-asset tests will skip"; fi
 
 import: $(VENV)/.installed  ## load directory_data/ into the database (refuses to undo unexported approvals)
 	$(BIN)/actiondir import --data $(DATA) --db $(DB)
@@ -57,4 +68,4 @@ $(DB): | $(VENV)/.installed
 # Removes what `make` installed, never the database: it holds curators' approved changes
 # (export them with `actiondir export`, then delete the file yourself if you mean to).
 clean:
-	rm -rf $(VENV) $(TOOLS)
+	rm -rf $(VENV) $(TOOLS) tools/node_modules

@@ -774,7 +774,7 @@ def test_cors_preflight(reader, path):
 def _every_path(client: TestClient) -> list[tuple[str, set[str]]]:
     """Each route with an example path and the methods it has handlers for (HEAD with GET)."""
     examples = {"listing_id": "ru-evacuation", "code": "RU", "submission_id": "1", "report_id": "1",
-                "token_id": "1", "path": "index.html"}
+                "token_id": "1", "path": "index.html", "name": "swagger-ui.css"}
     routes = []
     for route in client.served.litestar.routes:
         methods = {m for handler in route.route_handlers for m in handler.http_methods}

@@ -22,7 +22,7 @@ from api.store import Store
 PRIMARY = "https://primary.example.org"
 PROBLEM = "application/problem+json"
 EXAMPLES = {"listing_id": "ru-evacuation", "code": "RU", "submission_id": "1", "report_id": "1", "token_id": "1",
-            "path": "index.html"}
+            "path": "index.html", "name": "swagger-ui.css"}  # name: a file of the docs UI
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 ALL_METHODS = ["GET", "HEAD", "OPTIONS", *WRITE_METHODS]
 

@@ -1,29 +1,36 @@
 """The OpenAPI document: what litestar generates, completed, and rendered stably for diffs.
 
 litestar builds the spec from the handlers' signatures; ``openapi_config`` gives it what no
-signature says (the description, tags, the bearer scheme), ``customize_schema`` what litestar
-cannot infer (optional parameters are absent, not null; the NDJSON answer; links; the 413
-and 415 of every body), and ``render_spec`` the exact JSON committed as openapi/v1.json
+signature says (the description, tags, the bearer scheme, operations named after their
+handlers), ``customize_schema`` what litestar cannot infer: what the layers around the handlers
+do to every answer (ETag, ``Cache-Control`` and 304 on every GET; 413 and 415 on every body;
+503 and ``Retry-After``), that public operations need no token, that optional parameters are
+absent, not null, the NDJSON answer and links. ``render_spec`` the exact JSON committed as openapi/v1.json
 (``actiondir openapi``), which /v1/openapi.json serves byte for byte.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import msgspec
 from litestar import Litestar, Request, Response, get
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import (
     Components,
     Contact,
     License,
     Link,
     OpenAPI,
+    OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
+    Operation,
+    Parameter,
     Reference,
     Schema,
     SecurityScheme,
@@ -32,6 +39,7 @@ from litestar.openapi.spec import (
 
 from api import __version__, models
 from api.http import problems
+from api.http.docs import DocsPlugin, docs_router
 from api.http.problems import PROBLEM_MEDIA_TYPE, problem_responses
 from api.messages import ecma_pattern
 
@@ -41,6 +49,7 @@ __all__ = [
     "SPEC_SOURCE",
     "SpecRenderPlugin",
     "customize_schema",
+    "handler_operation_id",
     "openapi_config",
     "render_spec",
     "serve_spec",
@@ -60,16 +69,22 @@ SECURITY = [{"bearer": []}]
 """What an operation that needs a token declares (the scheme is ``openapi_config``'s)."""
 
 
+def handler_operation_id(handler: HTTPRouteHandler, method: object, path_components: object) -> str:  # noqa: ARG001
+    """An operation's id is its handler's name, a verb phrase (``list_listings``, ``get_listing``,
+    ``create_submission``): what a generated client names its functions after."""
+    return handler.handler_name
+
+
 def openapi_config() -> OpenAPIConfig:
     """What the spec says that no handler's signature does."""
     return OpenAPIConfig(
         title="Action Directory API",
         version=__version__,
         description=API_DESCRIPTION,
-        # The docs UI lives under /v1/docs (its router adds a catch-all below its path);
-        # /v1/openapi.json is served by serve_spec, byte-identical to openapi/v1.json.
-        path="/v1/docs",
-        render_plugins=[SwaggerRenderPlugin(path="/"), SpecRenderPlugin(path="/openapi.json")],
+        # The docs UI lives under /v1/docs (api/http/docs.py; its router adds a catch-all below
+        # its path); /v1/openapi.json is served by serve_spec, byte-identical to openapi/v1.json.
+        openapi_router=docs_router(),
+        render_plugins=[DocsPlugin(), SpecRenderPlugin(path="/openapi.json")],
         license=License(name="MIT (code); CC-BY-4.0 (data)", identifier="MIT"),
         contact=Contact(name="Action Directory"),
         tags=[
@@ -93,6 +108,7 @@ def openapi_config() -> OpenAPIConfig:
             }
         ),
         use_handler_docstrings=False,
+        operation_id_creator=handler_operation_id,
     )
 
 
@@ -114,22 +130,22 @@ def _not_nullable(schema: Schema) -> None:
 #: stateful mode follow them: create -> read -> decide, report -> resolve, token -> revoke).
 _LINKS = {
     ("/v1/submissions", "post", "201"): {
-        "GetSubmission": ("V1SubmissionsSubmissionIdGetSubmission", {"submission_id": "$response.body#/id"}),
-        "DecideSubmission": ("V1SubmissionsSubmissionIdDecisionDecideSubmission", {"submission_id": "$response.body#/id"}),
+        "GetSubmission": ("get_submission", {"submission_id": "$response.body#/id"}),
+        "DecideSubmission": ("decide_submission", {"submission_id": "$response.body#/id"}),
     },
     ("/v1/submissions/{submission_id}/decision", "post", "200"): {
-        "GetDecidedListing": ("V1ListingsListingIdGetListing", {"listing_id": "$response.body#/listing_id"}),
-        "GetListingHistory": ("V1ListingsListingIdRevisionsListListingRevisions", {"listing_id": "$response.body#/listing_id"}),
+        "GetDecidedListing": ("get_listing", {"listing_id": "$response.body#/listing_id"}),
+        "GetListingHistory": ("list_listing_revisions", {"listing_id": "$response.body#/listing_id"}),
     },
     ("/v1/listings/{listing_id}/reports", "post", "202"): {
-        "ResolveReport": ("V1ReportsReportIdResolutionResolveReport", {"report_id": "$response.body#/id"}),
+        "ResolveReport": ("resolve_report", {"report_id": "$response.body#/id"}),
     },
     ("/v1/tokens", "post", "201"): {
-        "RevokeToken": ("V1TokensTokenIdRevocationRevokeTokenEndpoint", {"token_id": "$response.body#/id"}),
+        "RevokeToken": ("revoke_token", {"token_id": "$response.body#/id"}),
     },
     ("/v1/listings/{listing_id}", "get", "200"): {
-        "GetListingHistory": ("V1ListingsListingIdRevisionsListListingRevisions", {"listing_id": "$response.body#/id"}),
-        "ReportListing": ("V1ListingsListingIdReportsAddReport", {"listing_id": "$response.body#/id"}),
+        "GetListingHistory": ("list_listing_revisions", {"listing_id": "$response.body#/id"}),
+        "ReportListing": ("create_report", {"listing_id": "$response.body#/id"}),
     },
 }
 
@@ -172,21 +188,125 @@ def _document_body_problems(schema: OpenAPI) -> None:
                 )
 
 
+def _operations(schema: OpenAPI) -> Iterator[tuple[str, Operation]]:
+    """(method, operation) of every operation of the spec."""
+    for path_item in (schema.paths or {}).values():
+        for method in ("get", "post", "put", "patch", "delete"):
+            operation = getattr(path_item, method)
+            if operation is not None:
+                yield method, operation
+
+
+def _header(description: str, *, required: bool = False, schema: Schema | None = None) -> OpenAPIHeader:
+    return OpenAPIHeader(
+        schema=schema or Schema(type=OpenAPIType.STRING), description=description, required=required
+    )
+
+
+_ETAG = _header(
+    "The answer's validator, a digest of its body (the same on every server of a deployment): send it "
+    "back in `If-None-Match` and the answer is 304 while it is current.",
+    required=True,
+    schema=Schema(type=OpenAPIType.STRING, pattern=r'^(W/)?"[^"]*"$'),
+)
+_CACHE_CONTROL = _header(
+    "How long a cache may keep the answer: `public, max-age=…, stale-while-revalidate=…` on public reads, "
+    "`no-cache` on the health check, `no-store` on the curation side (its answers depend on who asks).",
+    required=True,
+)
+_VARY_ENCODING = _header("`Accept-Encoding` when the answer is large enough to be sent gzip (1 KiB and more).")
+_IF_NONE_MATCH = Parameter(
+    name="If-None-Match",
+    param_in="header",  # type: ignore[arg-type]
+    required=False,
+    description="The `ETag` of a copy you have: the answer is 304, with no body, while it is current.",
+    schema=Schema(type=OpenAPIType.STRING),
+)
+_RETRY_AFTER_SECONDS = Schema(type=OpenAPIType.INTEGER, minimum=0, description="Seconds.")
+
+#: The schema of each header a route declares by name only (litestar documents its description).
+_HEADER_SCHEMAS = {
+    "X-Dataset-Revision": Schema(type=OpenAPIType.INTEGER, minimum=0),
+    "Location": Schema(type=OpenAPIType.STRING, format="uri-reference"),  # type: ignore[arg-type]
+}
+
+
+def _document_conditional_gets(schema: OpenAPI) -> None:
+    """Every GET answers with an ETag and ``Cache-Control`` and honours ``If-None-Match`` with a
+    304 (``ConditionalGetMiddleware`` and the front cache, api/http/cache.py)."""
+    for method, operation in _operations(schema):
+        if method != "get":
+            continue
+        responses = operation.responses or {}
+        ok = responses["200"]
+        assert isinstance(ok, OpenAPIResponse)
+        ok.headers = {"ETag": _ETAG, "Cache-Control": _CACHE_CONTROL, "Vary": _VARY_ENCODING, **(ok.headers or {})}
+        kept = {name: ok.headers[name] for name in ("Vary", "Content-Language") if name in ok.headers}
+        responses["304"] = OpenAPIResponse(
+            description="Not Modified: the `ETag` sent in `If-None-Match` is current; no body (keep using your copy).",
+            headers={"ETag": _ETAG, "Cache-Control": _CACHE_CONTROL, **kept},
+        )
+        operation.parameters = [*(operation.parameters or []), _IF_NONE_MATCH]
+
+
+def _document_retry_after(schema: OpenAPI) -> None:
+    """503 on every operation (a busy database: api/http/problems.py; a read-only replica:
+    api/http/edge.py), and ``Retry-After`` wherever the API sends it: 429 and a busy 503."""
+    unavailable = problem_responses(503)[503]
+    for _, operation in _operations(schema):
+        responses = operation.responses or {}
+        responses.setdefault(
+            "503",
+            OpenAPIResponse(
+                description=unavailable.description or "",
+                content={PROBLEM_MEDIA_TYPE: OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Problem"))},
+            ),
+        )
+        for status, required, description in (
+            ("429", True, "Seconds until this address may report again."),
+            ("503", False, "Seconds until the database should take the request (retrying is safe: nothing "
+             "was changed); absent on a read-only replica, where waiting does not help."),
+        ):
+            response = responses.get(status)
+            if isinstance(response, OpenAPIResponse):
+                response.headers = {
+                    **(response.headers or {}),
+                    "Retry-After": _header(description, required=required, schema=_RETRY_AFTER_SECONDS),
+                }
+
+
+def _complete_headers(schema: OpenAPI) -> None:
+    """Give each response header a route declared by name (``ResponseHeader``) its schema."""
+    for _, operation in _operations(schema):
+        for response in (operation.responses or {}).values():
+            for name, header in ((response.headers or {}).items() if isinstance(response, OpenAPIResponse) else ()):
+                if isinstance(header, OpenAPIHeader) and header.schema is None:
+                    header.schema = _HEADER_SCHEMAS.get(name, Schema(type=OpenAPIType.STRING))
+
+
 def customize_schema(schema: OpenAPI) -> None:
     """Say what litestar cannot infer from signatures.
 
     - optional query and header parameters are plain strings, not ``string | null``;
+    - an operation without a token says so (``security: []``): it is public, not undocumented;
     - links from one operation's answer to the next;
     - /v1/dataset also answers NDJSON (when it is served: a read-only replica serves it too);
-    - every operation with a body can answer 413 and 415.
+    - every operation with a body can answer 413 and 415; every one can answer 503;
+    - every GET documents its ETag, ``Cache-Control``, ``If-None-Match`` and 304;
+      ``Retry-After`` is documented where it is sent;
+    - each response header has a schema.
     """
-    for path_item in (schema.paths or {}).values():
-        for operation in (path_item.get, path_item.post, path_item.put, path_item.patch, path_item.delete):
-            for parameter in (operation.parameters or []) if operation else []:
-                if isinstance(parameter.schema, Schema):
-                    _not_nullable(parameter.schema)
+    for _, operation in _operations(schema):
+        for parameter in operation.parameters or []:
+            if isinstance(parameter, Parameter) and isinstance(parameter.schema, Schema):
+                _not_nullable(parameter.schema)
+        if operation.security is None:
+            operation.security = []
     _add_links(schema)
     _document_body_problems(schema)
+    _document_conditional_gets(schema)
+    _document_retry_after(schema)
+    _complete_headers(schema)
     dataset = schema.paths["/v1/dataset"].get  # type: ignore[index,union-attr]
     ok = dataset.responses["200"]  # type: ignore[index,union-attr]
     ok.content["application/x-ndjson"] = OpenAPIMediaType(  # type: ignore[index,union-attr]

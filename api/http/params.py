@@ -18,6 +18,7 @@ from typing import Annotated, Literal, get_args, get_origin
 
 from litestar import Request
 from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.spec import Example
 from litestar.params import CookieParameter, HeaderParameter, Parameter
 from litestar.routes import BaseRoute, HTTPRoute
 
@@ -74,7 +75,11 @@ AcceptLanguage = Annotated[
 ]
 CountryPath = Annotated[
     str,
-    Parameter(pattern=r"^[A-Z]{2}\Z", description="ISO 3166-1 alpha-2 code, upper case; `XX` is worldwide."),
+    Parameter(
+        pattern=r"^[A-Z]{2}\Z",
+        description="ISO 3166-1 alpha-2 code, upper case; `XX` is worldwide.",
+        examples=[Example(summary="Russia", value="RU")],
+    ),
 ]
 #: Every ISO 3166-1 alpha-2 code and XX, as an enum in the spec.
 CountryCode = Literal[tuple(sorted(ISO_COUNTRIES | {COUNTRY_WORLDWIDE}))]  # type: ignore[valid-type]
@@ -126,12 +131,20 @@ SafetyCountryParam = Annotated[
         "what acting on this listing may mean there. Without it, `safety` is null."
     ),
 ]
-ListingIdPath = Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z", max_length=80)]
+ListingIdPath = Annotated[
+    str,
+    Parameter(
+        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z",
+        max_length=80,
+        description="A listing's id (its `id`).",
+        examples=[Example(summary="A listing of the seed dataset", value="ru-russian-lgbt-network")],
+    ),
+]
 ItemCursorParam = Annotated[
     str | None, Parameter(pattern=r"^i1\.[0-9]{1,18}\Z", description="`next_cursor` of the previous page.")
 ]
 """The cursor of the curation lists (submissions, reports): ``i1.<id of the last item>``."""
-IdPath = Annotated[int, Parameter(ge=1, le=2**31)]
+IdPath = Annotated[int, Parameter(ge=1, le=2**31, examples=[Example(summary="The first one", value=1)])]
 """A numbered item of the curation side (a submission, a report, a token)."""
 
 

@@ -325,6 +325,8 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
         429: "Too many requests from this address; see `Retry-After`.",
         410: "Gone: the listing was retired.",
         500: "Internal error.",
+        503: "Service unavailable: the database is busy (nothing was changed; retry after `Retry-After` "
+        "seconds), or this server is a read-only replica and the operation is the primary's.",
     }
     return {
         status: ResponseSpec(

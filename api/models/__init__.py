@@ -40,6 +40,7 @@ from api.models.common import (
     ShortText,
     Slug,
     Summary,
+    Timestamp,
     Title,
 )
 from api.models.curation import (
@@ -182,6 +183,7 @@ __all__ = [
     "SubmissionCreate",
     "SubmissionPage",
     "Summary",
+    "Timestamp",
     "Title",
     "TokenCreate",
     "TokenCreated",

@@ -8,6 +8,7 @@ published schema. See ``api.models`` for the struct policy and the ``\\Z`` rule.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 import msgspec
@@ -27,6 +28,7 @@ __all__ = [
     "ShortText",
     "Slug",
     "Summary",
+    "Timestamp",
     "Title",
 ]
 
@@ -76,6 +78,9 @@ HttpsUrl = Annotated[
     ),
 ]
 Title = Annotated[str, Meta(min_length=1, max_length=200)]
+#: A moment in UTC, as RFC 3339 (``2026-11-30T09:20:37Z``). Time zone aware, so the spec says
+#: ``format: date-time`` and generated clients parse it as a timestamp, not a plain string.
+Timestamp = Annotated[dt.datetime, Meta(tz=True)]
 Summary = Annotated[str, Meta(min_length=1, max_length=2000)]
 ShortText = Annotated[str, Meta(min_length=1, max_length=300)]
 Kind = Literal["donation", "petition", "organization"]

@@ -6,13 +6,12 @@ only these shapes, plus the listing document they carry.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
 
-from api.models.common import Base, HttpsUrl, Note, Slug
+from api.models.common import Base, HttpsUrl, Note, Slug, Timestamp
 from api.models.listings import Listing
 
 __all__ = [
@@ -81,7 +80,7 @@ class Decision(msgspec.Struct, kw_only=True):
 
     decision: Literal["approve", "reject"]
     reason: str
-    decided_at: dt.datetime
+    decided_at: Timestamp
     decided_by: str | None = None
     """The reviewer's token name; shown to reviewers only."""
     applied_revision: int | None = None
@@ -98,7 +97,7 @@ class Submission(msgspec.Struct, kw_only=True):
     status: Literal["pending", "approved", "rejected"]
     note: str
     sources: list[str]
-    submitted_at: dt.datetime
+    submitted_at: Timestamp
     mine: bool
     """True when the token asking belongs to the person who submitted it."""
     submitted_by: str | None = None
@@ -126,7 +125,7 @@ class ListingRevision(msgspec.Struct, kw_only=True):
 
     revision: int
     action: Literal["create", "update", "retire"]
-    at: dt.datetime
+    at: Timestamp
     changed: list[str]
     """Fields that differ from the previous revision (dotted paths)."""
     listing: Listing
@@ -144,7 +143,7 @@ class Change(msgspec.Struct, kw_only=True):
     listing_id: str
     revision: int
     action: Literal["create", "update", "retire"]
-    at: dt.datetime
+    at: Timestamp
     listing: Listing | None
     """The listing document after the change; null for a retirement."""
 

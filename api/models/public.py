@@ -6,12 +6,11 @@ never documents anyone writes; ``api.services.read_model`` fills them.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 import msgspec
 
-from api.models.common import Base, Kind
+from api.models.common import Base, Kind, Timestamp
 from api.models.listings import DonationBlock, Listing, OrganizationBlock, PetitionBlock, Topic, Verification
 from api.models.risks import Safety
 
@@ -35,7 +34,7 @@ class LinkCheck(Base, kw_only=True):
     """The latest automated check of `url`; `unchecked` until the link checker has run."""
 
     status: Literal["unchecked", "ok", "redirected", "broken", "unreachable"] = "unchecked"
-    checked_at: dt.datetime | None = None
+    checked_at: Timestamp | None = None
 
 
 class ListingLabels(msgspec.Struct, kw_only=True):
@@ -76,7 +75,7 @@ class ListingView(msgspec.Struct, kw_only=True):
     link_check: LinkCheck
     revision: int
     """This listing's own revision number; it moves on every accepted change."""
-    updated_at: dt.datetime
+    updated_at: Timestamp
     labels: ListingLabels
     petition: PetitionBlock | None = None
     donation: DonationBlock | None = None
@@ -145,7 +144,7 @@ class DatasetItem(msgspec.Struct, kw_only=True):
     listing: Listing
     status: Literal["active", "closed", "unverified", "retired"]
     revision: int
-    updated_at: dt.datetime
+    updated_at: Timestamp
 
 
 class DatasetInfo(msgspec.Struct, kw_only=True):

@@ -6,13 +6,12 @@ shapes are kept apart from the curators' ones.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
 
-from api.models.common import Base, Note
+from api.models.common import Base, Note, Timestamp
 
 __all__ = [
     "Report",
@@ -39,8 +38,8 @@ class Report(msgspec.Struct, kw_only=True):
     reason: Literal["broken_link", "outdated", "suspicious", "other"]
     details: str | None
     status: Literal["open", "resolved"]
-    created_at: dt.datetime
-    resolved_at: dt.datetime | None = None
+    created_at: Timestamp
+    resolved_at: Timestamp | None = None
     resolution: str | None = None
 
 

@@ -6,13 +6,12 @@ and a token's secret appears in one shape alone (``TokenCreated``).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
 
-from api.models.common import Base
+from api.models.common import Base, Timestamp
 
 __all__ = [
     "Role",
@@ -38,10 +37,10 @@ class TokenInfo(msgspec.Struct, kw_only=True):
     id: int
     name: str
     role: Role
-    created_at: dt.datetime
-    expires_at: dt.datetime | None
-    last_used_at: dt.datetime | None
-    revoked_at: dt.datetime | None
+    created_at: Timestamp
+    expires_at: Timestamp | None
+    last_used_at: Timestamp | None
+    revoked_at: Timestamp | None
 
 
 class TokenCreated(TokenInfo, kw_only=True):

@@ -11,7 +11,7 @@ from typing import Literal
 
 import msgspec
 
-from api.models.common import Base, Note
+from api.models.common import Base, Note, Timestamp
 from api.models.reports import Report
 
 __all__ = [
@@ -39,7 +39,7 @@ class LinkProblem(msgspec.Struct, kw_only=True):
     status: Literal["ok", "redirected", "broken", "unreachable"]
     http_status: int | None
     final_url: str | None
-    checked_at: dt.datetime
+    checked_at: Timestamp
     consecutive_failures: int
     held: bool
     """Out of the default public lists until a reviewer releases it (or approves a change)."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import msgspec
 from litestar import Response
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 
 from api.clock import Clock
@@ -27,6 +28,8 @@ from api.writer import Writer
 
 __all__ = [
     "NO_STORE",
+    "READ_HEADERS",
+    "TEXT_HEADERS",
     "IdentityDep",
     "Reader",
     "ReaderDep",
@@ -83,6 +86,35 @@ class Reader:
         """An encoded answer with its ETag (the body's digest: the same on every replica)."""
         headers = {"ETag": make_etag(body), "Vary": vary, "X-Dataset-Revision": str(revision), **(headers or {})}
         return Response(content=body, media_type=media_type, headers=headers)
+
+
+READ_HEADERS = (
+    ResponseHeader(
+        name="X-Dataset-Revision",
+        documentation_only=True,
+        required=True,
+        description="The dataset revision the answer was read at (it grows with every accepted change; "
+        "`/v1/changes` lists them).",
+    ),
+    ResponseHeader(
+        name="Vary",
+        documentation_only=True,
+        required=True,
+        description="What else the answer depends on: `Accept-Language` (texts), `Accept` (`/v1/dataset`), "
+        "`Accept-Encoding` (when it can be gzip).",
+    ),
+)
+"""The headers every answer sent through a ``Reader`` carries, as the spec documents them."""
+
+TEXT_HEADERS = (
+    ResponseHeader(
+        name="Content-Language",
+        documentation_only=True,
+        description="Every language the answer's texts are in, first the one asked for "
+        "(absent when the answer has no text).",
+    ),
+)
+"""What answers with texts in the negotiated language add (``_language_headers``)."""
 
 
 def _language_headers(value: Any) -> dict[str, str]:

@@ -10,7 +10,7 @@ from api.http.params import AcceptLanguage, CountryPath, LangParam
 from api.http.problems import problem_responses
 from api.i18n import language_preferences
 from api.models import Country, Page
-from api.routes.common import ReaderDep
+from api.routes.common import READ_HEADERS, TEXT_HEADERS, ReaderDep
 
 __all__ = ["CountriesController"]
 
@@ -20,6 +20,7 @@ class CountriesController(Controller):
 
     path = "/v1/countries"
     tags = ["countries"]
+    response_headers = [*READ_HEADERS, *TEXT_HEADERS]
 
     @get(
         "/",

@@ -12,7 +12,7 @@ from api.services.read_model import CursorInvalid, build_changes, build_dataset,
 from api.http.params import NDJSON, dataset_media_type
 from api.http.problems import FieldError, InvalidRequest, problem_responses
 from api.models import ChangePage, DatasetInfo
-from api.routes.common import ReaderDep
+from api.routes.common import READ_HEADERS, ReaderDep
 
 __all__ = ["DatasetController"]
 
@@ -24,6 +24,7 @@ class DatasetController(Controller):
 
     path = "/v1"
     tags = ["dataset"]
+    response_headers = READ_HEADERS
 
     @get(
         "/dataset",

@@ -29,7 +29,7 @@ from api.http.params import (
 from api.http.problems import FieldError, InvalidRequest, problem_responses
 from api.i18n import ISO_COUNTRIES, language_preferences
 from api.models import COUNTRY_WORLDWIDE, ListingPage, ListingRevisionPage, ListingView
-from api.routes.common import ReaderDep
+from api.routes.common import READ_HEADERS, TEXT_HEADERS, ReaderDep
 
 __all__ = ["ListingsController", "check_country"]
 
@@ -109,6 +109,7 @@ class ListingsController(Controller):
         summary="List listings",
         description=_LIST_DESCRIPTION,
         responses=problem_responses(400, 404),
+        response_headers=[*READ_HEADERS, *TEXT_HEADERS],
     )
     async def list_listings(
         self,
@@ -135,6 +136,7 @@ class ListingsController(Controller):
         description="The same as `/v1/listings?country={code}`; a valid country without listings of its "
         "own still gets the worldwide ones. " + _LIST_DESCRIPTION,
         responses=problem_responses(400, 404),
+        response_headers=[*READ_HEADERS, *TEXT_HEADERS],
     )
     async def list_country_listings(
         self,
@@ -163,6 +165,7 @@ class ListingsController(Controller):
         "`safety` says what acting on it may mean for a reader there (as in the lists, but never "
         "withheld); without it, `safety` is null.",
         responses=problem_responses(400, 404, 410),
+        response_headers=[*READ_HEADERS, *TEXT_HEADERS],
     )
     async def get_listing(
         self,
@@ -191,6 +194,7 @@ class ListingsController(Controller):
         description="Every accepted change of a listing, oldest first: what changed and when (never who). "
         "Retired listings keep their history.",
         responses=problem_responses(400, 404),
+        response_headers=READ_HEADERS,
     )
     async def list_listing_revisions(self, reader: ReaderDep, listing_id: ListingIdPath) -> Response[ListingRevisionPage]:
         def build() -> ListingRevisionPage:

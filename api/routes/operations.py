@@ -27,7 +27,7 @@ class OperationsController(Controller):
         description="Answers 200 while the process can read its database, with the dataset revision it serves.",
         responses=problem_responses(400),
     )
-    async def healthz(self, store: StoreDep) -> Response[Health]:
+    async def get_health(self, store: StoreDep) -> Response[Health]:
         revision, listings = store.listings.count_active()  # counted once per revision, not per request
         health = Health(status="ok", revision=revision, listings=listings)
         return Response(content=_encoder.encode(health), media_type=JSON, headers={"Cache-Control": "no-cache"})

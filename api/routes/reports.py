@@ -37,7 +37,7 @@ class ListingReportsController(Controller):
         status_code=202,
         responses=problem_responses(400, 404, 429),
     )
-    async def add_report(
+    async def create_report(
         self, writer: WriterDep, listing_id: ListingIdPath, data: JSONBody[ReportCreate]
     ) -> Response[ReportReceipt]:
         report_id = await writer.run(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from litestar import Controller, Response, get, post
+from litestar.datastructures import ResponseHeader
 from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody, Parameter
 
@@ -83,8 +84,13 @@ class SubmissionsController(Controller):
         "exactly as `actiondir import` validates files. Nothing goes live until a second person, a "
         "reviewer, approves it.",
         responses=problem_responses(400, 401, 403, 404, 409),
+        response_headers=[
+            ResponseHeader(
+                name="Location", documentation_only=True, required=True, description="The new submission's URL."
+            )
+        ],
     )
-    async def add_submission(
+    async def create_submission(
         self, writer: WriterDep, identity: IdentityDep, data: JSONBody[SubmissionCreate]
     ) -> Response[Submission]:
         def write(store: Store) -> tuple[int, Submission]:

@@ -45,7 +45,7 @@ class TokensController(Controller):
         status_code=201,
         responses=problem_responses(400, 401, 403),
     )
-    async def add_token(self, writer: WriterDep, identity: IdentityDep, data: JSONBody[TokenCreate]) -> Response[TokenCreated]:
+    async def create_token(self, writer: WriterDep, identity: IdentityDep, data: JSONBody[TokenCreate]) -> Response[TokenCreated]:
         token, row = await writer.run(
             lambda store: tokens.create_token(
                 store, name=data.name, role=data.role, expires_in_days=data.expires_in_days, actor=identity.name
@@ -71,6 +71,6 @@ class TokensController(Controller):
         status_code=200,
         responses=problem_responses(400, 401, 403, 404, 409),
     )
-    async def revoke_token_endpoint(self, writer: WriterDep, identity: IdentityDep, token_id: IdPath) -> Response[TokenInfo]:
+    async def revoke_token(self, writer: WriterDep, identity: IdentityDep, token_id: IdPath) -> Response[TokenInfo]:
         row = await writer.run(lambda store: tokens.revoke_token(store, token_id, actor=identity.name))
         return Response(token_info(row), headers=NO_STORE)

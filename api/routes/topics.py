@@ -9,7 +9,7 @@ from api.http.params import AcceptLanguage, LangParam
 from api.http.problems import problem_responses
 from api.i18n import language_preferences
 from api.models import TopicPage
-from api.routes.common import ReaderDep
+from api.routes.common import READ_HEADERS, TEXT_HEADERS, ReaderDep
 
 __all__ = ["TopicsController"]
 
@@ -19,6 +19,7 @@ class TopicsController(Controller):
 
     path = "/v1/topics"
     tags = ["topics"]
+    response_headers = [*READ_HEADERS, *TEXT_HEADERS]
 
     @get(
         "/",

@@ -38,7 +38,7 @@ class VettingController(Controller):
         "soon or recently closed, and open reports, as of today (UTC).",
         responses=problem_responses(400, 401, 403),
     )
-    async def vetting_summary(self, reader: ReaderDep) -> Response[VettingSummary]:
+    async def get_vetting_summary(self, reader: ReaderDep) -> Response[VettingSummary]:
         return Response(vetting.build_summary(reader.store, reader.today()), headers=NO_STORE)
 
     @post(
