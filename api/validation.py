@@ -10,6 +10,7 @@ every caller (the importer, the submission endpoint) can name it.
 
 from __future__ import annotations
 
+import datetime as dt
 import typing
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -20,6 +21,7 @@ from api.vetting import FieldProblem, check_contact, check_text, check_url, cont
 
 __all__ = [
     "REQUIRED_TOPIC",
+    "REVIEW_BY_MAX",
     "SHORT_TEXT_MAX",
     "SUMMARY_MAX",
     "TITLE_MAX",
@@ -33,6 +35,10 @@ __all__ = [
 
 #: The topic every deployment has; partners may hard-code it.
 REQUIRED_TOPIC = "lgbtq-rights"
+
+#: How far after ``verified_at`` a petition's ``review_by`` may be: a petition without a closing
+#: day is re-checked at least this often, or it leaves the default lists.
+REVIEW_BY_MAX = dt.timedelta(days=180)
 
 _KIND_BLOCKS = ("petition", "donation", "organization")
 
@@ -155,9 +161,38 @@ def check_listing(
     verification = listing.verification
     if verification.next_review_at < verification.verified_at:
         problems.append(("verification.next_review_at", "must not be before verified_at"))
+    problems += _check_review_by(listing)
     for i, source in enumerate(verification.sources):
         problems += check_url(f"verification.sources[{i}]", source, known_domains=known_for(registrable_domain_of(source)))
     return problems
+
+
+def _check_review_by(listing: Listing) -> list[FieldProblem]:
+    """A petition either closes by itself (``closes_at``) or has a ``review_by`` deadline, so no
+    petition can stay listed for ever after it quietly ends; never both (one rule per petition)."""
+    if listing.kind != "petition":
+        return []  # only a petition has a petition block (checked above)
+    petition = listing.petition
+    closes_at = petition.closes_at if petition else None
+    review_by = petition.review_by if petition else None
+    if closes_at is None and review_by is None:
+        return [(
+            "petition.review_by",
+            "required for a petition without closes_at: the last day it stays listed unless someone re-checks it",
+        )]
+    if closes_at is not None and review_by is not None:
+        return [("petition.review_by", "only for a petition without closes_at (it closes on that day by itself)")]
+    if review_by is None:
+        return []
+    verification = listing.verification
+    if review_by < verification.next_review_at:
+        return [("petition.review_by", "must not be before verification.next_review_at (look again before the deadline)")]
+    if review_by > verification.verified_at + REVIEW_BY_MAX:
+        return [(
+            "petition.review_by",
+            f"at most {REVIEW_BY_MAX.days} days after verification.verified_at: a petition is re-checked at least that often",
+        )]
+    return []
 
 
 def check_topics(topics: list[Topic]) -> list[FieldProblem]:

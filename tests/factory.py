@@ -35,6 +35,12 @@ def listing(listing_id: str, **changes: Any) -> dict[str, Any]:
         },
     }
     doc.update(copy.deepcopy(changes))
+    if doc["kind"] == "petition":
+        # A petition without a closing day needs its review deadline to be valid: the day it
+        # is due for review, unless the test says otherwise (delete the key to leave it out).
+        petition = doc.setdefault("petition", {})
+        if "closes_at" not in petition and "review_by" not in petition:
+            petition["review_by"] = doc["verification"]["next_review_at"]
     return doc
 
 

@@ -112,7 +112,8 @@ IncludeParam = Annotated[
     Parameter(
         pattern=r"^(closed|unverified)(,(closed|unverified))?\Z",
         description="Also list what the default leaves out: `closed` petitions (past `closes_at`) and "
-        "`unverified` listings (link failed twice in a row, awaiting a reviewer). Comma-separated.",
+        "`unverified` listings (link failed twice in a row, or a petition past its `review_by`; both "
+        "await a reviewer). Comma-separated.",
     ),
 ]
 ListingIdPath = Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z", max_length=80)]

@@ -57,6 +57,7 @@ from api.models.curation import (
     SubmissionCreate,
     SubmissionPage,
     UpdateSubmission,
+    VerifySubmission,
 )
 from api.models.listings import (
     Contact,
@@ -173,6 +174,7 @@ __all__ = [
     "Translation",
     "UpdateSubmission",
     "Verification",
+    "VerifySubmission",
     "VettingCounts",
     "VettingSummary",
 ]

@@ -31,6 +31,7 @@ __all__ = [
     "SubmissionCreate",
     "SubmissionPage",
     "UpdateSubmission",
+    "VerifySubmission",
 ]
 
 BaseRevision = Annotated[int, Meta(ge=1, description="The listing revision this change was made from.")]
@@ -64,8 +65,24 @@ class RetireSubmission(Base, kw_only=True, tag_field="action", tag="retire"):
     sources: Sources
 
 
+class VerifySubmission(Base, kw_only=True, tag_field="action", tag="verify"):
+    """Say that you re-checked a listing against its sources today and it still stands."""
+
+    # Once a second person approves, verification.verified_at becomes the day of the submission
+    # (the server's date) and the review dates those given; nothing else in the listing changes.
+
+    listing_id: Slug
+    base_revision: BaseRevision
+    next_review_at: dt.date
+    """When to look again; not before today."""
+    review_by: dt.date | None = None
+    """Required for a petition without `closes_at` (its new deadline), refused for any other listing."""
+    note: Note
+    sources: Sources
+
+
 #: A submission's body, told apart by its ``action``.
-SubmissionCreate = CreateSubmission | UpdateSubmission | RetireSubmission
+SubmissionCreate = CreateSubmission | UpdateSubmission | RetireSubmission | VerifySubmission
 
 
 class FieldChange(msgspec.Struct, kw_only=True):
@@ -92,7 +109,7 @@ class Submission(msgspec.Struct, kw_only=True):
     """A submission as curators and reviewers see it."""
 
     id: int
-    action: Literal["create", "update", "retire"]
+    action: Literal["create", "update", "retire", "verify"]
     listing_id: str
     base_revision: int | None
     status: Literal["pending", "approved", "rejected"]

@@ -68,10 +68,12 @@ class ListingView(msgspec.Struct, kw_only=True):
     """Languages in which this listing's title and summary exist here."""
     status: Literal["active", "closed", "unverified", "retired"]
     """`closed`: a petition past its `closes_at`; `unverified`: its link failed twice in a row
-    and no reviewer has acted yet. Neither is in the default lists (see `include`)."""
+    and no reviewer has acted yet, or a petition past its `petition.review_by` that nobody has
+    re-checked since. Neither is in the default lists (see `include`)."""
     verification: Verification
     review_overdue: bool
-    """True when `verification.next_review_at` has passed: a curator should look again."""
+    """True when `verification.next_review_at` has passed (a curator should look again), and so
+    also when a petition's `petition.review_by` has."""
     link_check: LinkCheck
     revision: int
     """This listing's own revision number; it moves on every accepted change."""

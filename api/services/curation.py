@@ -17,9 +17,11 @@ from api.models import (
     CreateSubmission,
     FieldChange,
     Listing,
+    PetitionBlock,
     RetireSubmission,
     SubmissionCreate,
     UpdateSubmission,
+    VerifySubmission,
 )
 from api.store import Store, SubmissionRow
 from api.validation import check_listing, listing_domains, other_listings_domains
@@ -67,12 +69,46 @@ def _check_base(store: Store, action: str, listing_id: str, base_revision: int |
         raise NotFound(f"no listing with id {listing_id!r}")
     if current.status == "retired" and action == "retire":
         raise Conflict(f"listing {listing_id!r} is already retired", current_revision=current.revision)
+    if current.status == "retired" and action == "verify":
+        raise Conflict(
+            f"listing {listing_id!r} is retired: to bring it back, submit an update", current_revision=current.revision
+        )
     if current.revision != base_revision:
         raise Conflict(
             f"listing {listing_id!r} is at revision {current.revision}, not {base_revision}: "
             "rebase your change on the current revision and submit it again",
             current_revision=current.revision,
         )
+
+
+#: Where a re-check's problems are named: the fields of the ``verify`` body that set them.
+_VERIFY_FIELDS = {"listing.verification.next_review_at": "next_review_at", "listing.petition.review_by": "review_by"}
+
+
+def _verified_document(store: Store, data: VerifySubmission) -> Listing:
+    """The listing as a re-check leaves it: ``verified_at`` the day of the submission (the
+    server's, never the client's, date), the review dates given, nothing else changed."""
+    _check_base(store, "verify", data.listing_id, data.base_revision)
+    current = store.listings.get(data.listing_id)
+    assert current is not None
+    doc, today = current.document, store.now().date()
+    if data.next_review_at < today:
+        raise Invalid([("next_review_at", f"must not be before today ({today.isoformat()}), the day of this re-check")])
+    open_ended = doc.kind == "petition" and (doc.petition is None or doc.petition.closes_at is None)
+    if data.review_by is not None and not open_ended:
+        raise Invalid([("review_by", "only for a petition without closes_at")])
+    if data.review_by is None and open_ended:
+        raise Invalid([("review_by", "required for a petition without closes_at: the new last day it stays listed")])
+    petition = doc.petition
+    if open_ended:
+        petition = msgspec.structs.replace(petition or PetitionBlock(), review_by=data.review_by)
+    verification = msgspec.structs.replace(doc.verification, verified_at=today, next_review_at=data.next_review_at)
+    document = msgspec.structs.replace(doc, verification=verification, petition=petition)
+    try:
+        _check_document(store, document)
+    except Invalid as exc:
+        raise Invalid([(_VERIFY_FIELDS.get(f, f), m) for f, m in exc.problems]) from None
+    return document
 
 
 def check_free_text(field: str, text: str) -> None:
@@ -85,12 +121,15 @@ def check_free_text(field: str, text: str) -> None:
 def submit(store: Store, identity: Identity, data: SubmissionCreate) -> int:
     """Record a proposed change; nothing goes live until a second person approves it."""
     check_free_text("note", data.note)
-    action = data.__struct_config__.tag  # "create" | "update" | "retire"
+    action = data.__struct_config__.tag  # "create" | "update" | "retire" | "verify"
     listing_id = _listing_id(data)
-    document = None if isinstance(data, RetireSubmission) else data.listing
     base_revision = None if isinstance(data, CreateSubmission) else data.base_revision
-    if document is not None:
-        _check_document(store, document)
+    if isinstance(data, VerifySubmission):
+        document: Listing | None = _verified_document(store, data)
+    else:
+        document = None if isinstance(data, RetireSubmission) else data.listing
+        if document is not None:
+            _check_document(store, document)
     with store.transaction():
         _check_base(store, action, listing_id, base_revision)
         # The evidence passes the URL policy too (after the state checks: a 404/409 comes first).

@@ -23,6 +23,7 @@ from api.models import (
     DatasetInfo,
     DatasetItem,
     LinkCheck,
+    Listing,
     ListingLabels,
     ListingPage,
     ListingRevision,
@@ -33,7 +34,7 @@ from api.models import (
     TopicPage,
     TopicView,
 )
-from api.store import LinkStatus, ListingRow, Store, Visibility
+from api.store import LinkStatus, ListingRow, Store, Visibility, review_deadline
 
 __all__ = [
     "CursorInvalid",
@@ -101,6 +102,12 @@ def _topic_labels(topics: list[Topic], preferences: tuple[str, ...]) -> dict[str
     return labels
 
 
+def _review_overdue(doc: Listing, today: dt.date) -> bool:
+    """A curator should look again: ``next_review_at`` has passed, or a petition's ``review_by``."""
+    deadline = review_deadline(doc)
+    return doc.verification.next_review_at < today or (deadline is not None and deadline < today)
+
+
 def listing_view(
     row: ListingRow,
     preferences: tuple[str, ...],
@@ -124,7 +131,7 @@ def listing_view(
         languages=doc.languages,
         translations=available,
         status=row.public_status(today),
-        review_overdue=doc.verification.next_review_at < today,
+        review_overdue=_review_overdue(doc, today),
         verification=doc.verification,
         link_check=LinkCheck(
             status=_UNCHECKED if row.link_status == "unchecked" else row.link_status, checked_at=row.link_checked_at

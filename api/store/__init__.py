@@ -45,7 +45,15 @@ from api.store.imports import (
     UnsyncedChange,
 )
 from api.store.link_checks import LatestLinkCheck, LinkCheckRepository, LinkCheckRow
-from api.store.listings import LinkStatus, ListingRepository, ListingRow, RevisionRow, TopicRepository, Visibility
+from api.store.listings import (
+    LinkStatus,
+    ListingRepository,
+    ListingRow,
+    RevisionRow,
+    TopicRepository,
+    Visibility,
+    review_deadline,
+)
 from api.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from api.store.reports import ReportRepository, ReportRow
 from api.store.search import fts_query
@@ -73,6 +81,7 @@ __all__ = [
     "Visibility",
     "fts_query",
     "is_busy_error",
+    "review_deadline",
 ]
 
 

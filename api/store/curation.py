@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 TokenRole = Literal["curator", "reviewer", "admin"]
-SubmissionAction = Literal["create", "update", "retire"]
+SubmissionAction = Literal["create", "update", "retire", "verify"]
 SubmissionStatus = Literal["pending", "approved", "rejected"]
 
 _encoder = msgspec.json.Encoder()

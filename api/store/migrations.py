@@ -191,11 +191,24 @@ def _m5_provenance(db: sqlite_utils.Database) -> None:
     db["tokens"].create_index(["person"])
 
 
+def _m6_review_by(db: sqlite_utils.Database) -> None:
+    # A petition without a closing day leaves the default lists after its review deadline
+    # (api.store.listings.review_deadline) until someone re-checks it: the deadline as a column
+    # the filters can use, filled for the petitions stored before it existed.
+    db["listings"].add_column("review_by", str)
+    db.execute(
+        "update listings set review_by = coalesce(json_extract(document, '$.petition.review_by'), "
+        "json_extract(document, '$.verification.next_review_at')) "
+        "where kind = 'petition' and json_extract(document, '$.petition.closes_at') is null"
+    )
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _m1_initial,
     _m2_curation,
     _m3_link_checks,
     _m4_lifecycle,
     _m5_provenance,
+    _m6_review_by,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -79,6 +79,8 @@ class PetitionBlock(_Response, kw_only=True, frozen=True):
     target: str | None = None
     closes_at: dt.date | None = None
     """Last day it collects signatures, when the organizer publishes one."""
+    review_by: dt.date | None = None
+    """Without ``closes_at``: the last day it stays in the default lists unless re-checked."""
 
 
 class DonationBlock(_Response, kw_only=True, frozen=True):
