@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 
 from api.i18n import ISO_COUNTRIES, is_known_language
-from api.models import COUNTRY_WORLDWIDE, Listing, ShortText, Summary, Title, Topic
+from api.models import COUNTRY_WORLDWIDE, CountryDocument, Listing, ShortText, Summary, Title, Topic
 from api.vetting import FieldProblem, check_contact, check_text, check_url, contact_domain, registrable_domain_of
 
 __all__ = [
@@ -25,8 +25,10 @@ __all__ = [
     "SHORT_TEXT_MAX",
     "SUMMARY_MAX",
     "TITLE_MAX",
+    "check_country_document",
     "check_language",
     "check_listing",
+    "country_domains",
     "check_topics",
     "known_domains_by_listing",
     "listing_domains",
@@ -193,6 +195,39 @@ def _check_review_by(listing: Listing) -> list[FieldProblem]:
             f"at most {REVIEW_BY_MAX.days} days after verification.verified_at: a petition is re-checked at least that often",
         )]
     return []
+
+
+def country_domains(document: CountryDocument) -> frozenset[str]:
+    """Registrable domains of every source of a country document's advisories."""
+    domains = (registrable_domain_of(url) for advisory in document.advisories for url in advisory.sources)
+    return frozenset(d for d in domains if d)
+
+
+def check_country_document(document: CountryDocument, *, known_domains: Iterable[str] = frozenset()) -> list[FieldProblem]:
+    """Every rule a structurally valid country document must also pass, as strict as a listing's.
+
+    A real country (``XX``, worldwide, has no laws of its own); every title, summary and source
+    through the same text and URL policy as listings (``known_domains``: what the directory
+    already vouches for, so a source on a look-alike of a known domain is refused, with the
+    document's own other sources compared too).
+    """
+    problems: list[FieldProblem] = []
+    if document.code not in ISO_COUNTRIES:
+        problems.append(("code", f"unknown country code {document.code!r} (ISO 3166-1 alpha-2, upper case; not XX)"))
+    vouched = frozenset(known_domains)
+    everything = vouched | country_domains(document)
+    for i, advisory in enumerate(document.advisories):
+        where = f"advisories[{i}]"
+        for tag, translation in advisory.translations.items():
+            problems += check_language(f"{where}.translations.{tag}", tag)
+            problems += check_text(f"{where}.translations.{tag}.title", translation.title, multiline=False, max_length=TITLE_MAX)
+            problems += check_text(f"{where}.translations.{tag}.summary", translation.summary, max_length=SUMMARY_MAX)
+        for value in _duplicates(advisory.sources):
+            problems.append((f"{where}.sources", f"{value!r} is listed twice"))
+        for j, source in enumerate(advisory.sources):
+            domain = registrable_domain_of(source)
+            problems += check_url(f"{where}.sources[{j}]", source, known_domains=vouched if domain in vouched else everything)
+    return problems
 
 
 def check_topics(topics: list[Topic]) -> list[FieldProblem]:

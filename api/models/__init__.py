@@ -19,7 +19,8 @@ The published spec shows ``\\Z`` as ECMA-262's ``$`` (see ``api.messages.ecma_pa
 
 Modules: ``common`` (shared field types and ``Base``), ``listings`` (the listing document and
 the topic taxonomy), ``public`` (what the read API serves), ``curation``, ``reports``,
-``tokens``, ``vetting``. Import from ``api.models``: every public name is re-exported here.
+``tokens``, ``vetting``, ``countries`` (the country document and its advisories). Import from
+``api.models``: every public name is re-exported here.
 OpenAPI component names are the class names, so a struct keeps its name wherever it lives.
 """
 
@@ -41,6 +42,7 @@ from api.models.common import (
     Summary,
     Title,
 )
+from api.models.countries import MAX_ADVISORIES, Advisory, CountryDocument
 from api.models.curation import (
     BaseRevision,
     Change,
@@ -71,6 +73,7 @@ from api.models.listings import (
     Verification,
 )
 from api.models.public import (
+    AdvisoryView,
     Country,
     CountryCounts,
     DatasetInfo,
@@ -111,6 +114,9 @@ from api.models.vetting import (
 __all__ = [
     "COUNTRY_WORLDWIDE",
     "LANGUAGE_TAG_PATTERN",
+    "MAX_ADVISORIES",
+    "Advisory",
+    "AdvisoryView",
     "Base",
     "BaseRevision",
     "Change",
@@ -121,6 +127,7 @@ __all__ = [
     "Country",
     "CountryCode",
     "CountryCounts",
+    "CountryDocument",
     "CreateSubmission",
     "DatasetInfo",
     "DatasetItem",

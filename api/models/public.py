@@ -12,9 +12,11 @@ from typing import Literal
 import msgspec
 
 from api.models.common import Base, Kind
+from api.models.countries import CountryDocument
 from api.models.listings import DonationBlock, Listing, OrganizationBlock, PetitionBlock, Topic, Verification
 
 __all__ = [
+    "AdvisoryView",
     "Country",
     "CountryCounts",
     "DatasetInfo",
@@ -100,8 +102,21 @@ class CountryCounts(msgspec.Struct, kw_only=True):
     total: int
 
 
+class AdvisoryView(msgspec.Struct, kw_only=True):
+    """A legal risk for people in this country, in one language (`lang`)."""
+
+    title: str
+    summary: str
+    lang: str
+    """Language of `title` and `summary`: the best match for the request among those the
+    advisory has."""
+    since: dt.date
+    sources: list[str]
+    """Where every fact in it can be checked."""
+
+
 class Country(msgspec.Struct, kw_only=True):
-    """A country with listings; names come from CLDR."""
+    """A country with listings or advisories; names come from CLDR."""
 
     code: str
     name: str
@@ -110,6 +125,9 @@ class Country(msgspec.Struct, kw_only=True):
     worldwide: bool
     """True only for the pseudo-country `XX`, which holds listings for people anywhere."""
     counts: CountryCounts
+    advisories: list[AdvisoryView]
+    """What a reader in this country risks by acting (donating, signing), and where to get
+    help staying safe; in the order curators chose. Empty where there are none."""
 
 
 class Page(msgspec.Struct, kw_only=True):
@@ -153,6 +171,8 @@ class DatasetInfo(msgspec.Struct, kw_only=True):
     license: str
     topics: list[Topic]
     listings: list[DatasetItem]
+    countries: list[CountryDocument]
+    """Every country document (its advisories in every language), by code."""
 
 
 class Health(msgspec.Struct, kw_only=True):

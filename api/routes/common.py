@@ -94,6 +94,7 @@ def _language_headers(value: Any) -> dict[str, str]:
         if labels is not None and hasattr(labels, "lang"):
             langs[labels.lang] = None
             langs.update(dict.fromkeys(labels.topic_langs.values()))
+        langs.update(dict.fromkeys(advisory.lang for advisory in getattr(item, "advisories", None) or ()))
     return {"Content-Language": ", ".join(langs)} if langs else {}
 
 

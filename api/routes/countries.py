@@ -1,4 +1,5 @@
-"""Countries: those with listings of their own, named by CLDR in the negotiated language."""
+"""Countries: those with listings of their own or advisories, named by CLDR in the negotiated
+language, with their advisories localized like listings."""
 
 from __future__ import annotations
 
@@ -24,9 +25,9 @@ class CountriesController(Controller):
     @get(
         "/",
         summary="List countries with listings",
-        description="Every country with at least one active listing of its own, by code, with its "
-        "CLDR name in the negotiated language and counts per kind; the worldwide pseudo-country "
-        "`XX` comes last.",
+        description="Every country with at least one active listing of its own or an advisory, by code, "
+        "with its CLDR name in the negotiated language, counts per kind and its `advisories`; the "
+        "worldwide pseudo-country `XX` comes last.",
         responses=problem_responses(400),
     )
     async def list_countries(
@@ -38,7 +39,10 @@ class CountriesController(Controller):
     @get(
         "/{code:str}",
         summary="Get one country",
-        description="A country with listings of its own; 404 for codes that are unknown or have none.",
+        description="A country with listings of its own or advisories; 404 for codes that are unknown or "
+        "have neither. `advisories` says what a reader there risks by acting (donating, signing) and "
+        "where to get help staying safe, each in the best language it has for the request (its `lang`); "
+        "an empty list where there are none.",
         responses=problem_responses(400, 404),
     )
     async def get_country(
@@ -53,7 +57,7 @@ class CountriesController(Controller):
         def build() -> Country:
             country = build_country(reader.store, code, preferences, reader.visibility())
             if country is None:
-                raise NotFoundException(detail=f"no listings for country {code!r}")
+                raise NotFoundException(detail=f"no listings or advisories for country {code!r}")
             return country
 
         return reader.respond(build)

@@ -16,10 +16,12 @@ from api.services.curation import diff_documents
 from api.i18n import best_language, country_name, language_name, ui_language
 from api.models import (
     COUNTRY_WORLDWIDE,
+    AdvisoryView,
     Change,
     ChangePage,
     Country,
     CountryCounts,
+    CountryDocument,
     DatasetInfo,
     DatasetItem,
     LinkCheck,
@@ -38,6 +40,7 @@ from api.store import LinkStatus, ListingRow, Store, Visibility, review_deadline
 
 __all__ = [
     "CursorInvalid",
+    "advisory_views",
     "DATA_LICENSE",
     "build_countries",
     "build_country",
@@ -193,7 +196,23 @@ def build_listing(store: Store, row: ListingRow, preferences: tuple[str, ...], t
     return listing_view(row, preferences, labels, ui_language(preferences), today)
 
 
-def _country(code: str, counts: dict[str, int], lang: str) -> Country:
+def advisory_views(document: CountryDocument | None, preferences: tuple[str, ...]) -> list[AdvisoryView]:
+    """A country's advisories, each in the best language it has for the reader."""
+    if document is None:
+        return []
+    views = []
+    for advisory in document.advisories:
+        lang = best_language(list(advisory.translations), preferences)
+        text = advisory.translations[lang]
+        views.append(
+            AdvisoryView(title=text.title, summary=text.summary, lang=lang, since=advisory.since, sources=advisory.sources)
+        )
+    return views
+
+
+def _country(
+    code: str, counts: dict[str, int], lang: str, document: CountryDocument | None, preferences: tuple[str, ...]
+) -> Country:
     per_kind = {kind: counts.get(kind, 0) for kind in _KINDS}
     return Country(
         code=code,
@@ -201,22 +220,26 @@ def _country(code: str, counts: dict[str, int], lang: str) -> Country:
         lang=lang,
         worldwide=code == COUNTRY_WORLDWIDE,
         counts=CountryCounts(**per_kind, total=sum(per_kind.values())),
+        advisories=advisory_views(document, preferences),
     )
 
 
 def build_countries(store: Store, preferences: tuple[str, ...], visibility: Visibility) -> Page:
-    """Countries with listings, by code; the worldwide pseudo-country ``XX`` comes last."""
+    """Countries with listings or advisories, by code; the worldwide pseudo-country ``XX`` comes last."""
     lang = ui_language(preferences)
     counts = store.listings.count_by_country(visibility)
-    codes = sorted(counts, key=lambda c: (c == COUNTRY_WORLDWIDE, c))
-    return Page(data=[_country(code, counts[code], lang) for code in codes])
+    documents = {row.code: row.document for row in store.countries.all() if row.document.advisories}
+    codes = sorted(set(counts) | set(documents), key=lambda c: (c == COUNTRY_WORLDWIDE, c))
+    return Page(data=[_country(code, counts.get(code, {}), lang, documents.get(code), preferences) for code in codes])
 
 
 def build_country(store: Store, code: str, preferences: tuple[str, ...], visibility: Visibility) -> Country | None:
+    """One country with listings or advisories; None when it has neither."""
     counts = store.listings.count_by_country(visibility).get(code)
-    if counts is None:
+    document = store.countries.active(code)
+    if counts is None and (document is None or not document.advisories):
         return None
-    return _country(code, counts, ui_language(preferences))
+    return _country(code, counts or {}, ui_language(preferences), document, preferences)
 
 
 def build_topics(store: Store, preferences: tuple[str, ...], visibility: Visibility) -> TopicPage:
@@ -255,6 +278,7 @@ def build_dataset(store: Store, revision: int, today: dt.date) -> DatasetInfo:
         license=DATA_LICENSE,
         topics=store.topics.all(),
         listings=dataset_items(store, today),
+        countries=[row.document for row in store.countries.all()],
     )
 
 

@@ -191,7 +191,7 @@ def _m5_provenance(db: sqlite_utils.Database) -> None:
     db["tokens"].create_index(["person"])
 
 
-def _m6_review_by(db: sqlite_utils.Database) -> None:
+def _m6_advisories_and_review_by(db: sqlite_utils.Database) -> None:
     # A petition without a closing day leaves the default lists after its review deadline
     # (api.store.listings.review_deadline) until someone re-checks it: the deadline as a column
     # the filters can use, filled for the petitions stored before it existed.
@@ -201,6 +201,19 @@ def _m6_review_by(db: sqlite_utils.Database) -> None:
         "json_extract(document, '$.verification.next_review_at')) "
         "where kind = 'petition' and json_extract(document, '$.petition.closes_at') is null"
     )
+    # Country documents (their advisories), kept like listings: the canonical JSON document,
+    # and an immutable row per accepted change (api/store/countries.py).
+    db["countries"].create(
+        {"code": str, "status": str, "revision": int, "updated_at": str, "document": str},
+        pk="code",
+        not_null={"status", "revision", "updated_at", "document"},
+    )
+    db["country_revisions"].create(
+        {"seq": int, "code": str, "revision": int, "action": str, "document": str, "created_at": str, "origin": str},
+        pk="seq",
+        not_null={"code", "revision", "action", "document", "created_at", "origin"},
+    )
+    db["country_revisions"].create_index(["code", "revision"], unique=True)
 
 
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
@@ -209,6 +222,6 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _m3_link_checks,
     _m4_lifecycle,
     _m5_provenance,
-    _m6_review_by,
+    _m6_advisories_and_review_by,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -14,11 +14,14 @@ from actiondir_client._version import __version__
 from actiondir_client.client import AsyncChangeFeed, AsyncClient, ChangeFeed, Client
 from actiondir_client.errors import ProblemError
 from actiondir_client.models import (
+    Advisory,
+    AdvisoryView,
     Change,
     ChangePage,
     Contact,
     Country,
     CountryCounts,
+    CountryDocument,
     CountryPage,
     DatasetInfo,
     DatasetItem,
@@ -43,6 +46,8 @@ from actiondir_client.models import (
 )
 
 __all__ = [
+    "Advisory",
+    "AdvisoryView",
     "AsyncChangeFeed",
     "AsyncClient",
     "Change",
@@ -52,6 +57,7 @@ __all__ = [
     "Contact",
     "Country",
     "CountryCounts",
+    "CountryDocument",
     "CountryPage",
     "DatasetInfo",
     "DatasetItem",

@@ -24,11 +24,14 @@ from typing import Literal
 import msgspec
 
 __all__ = [
+    "Advisory",
+    "AdvisoryView",
     "Change",
     "ChangePage",
     "Contact",
     "Country",
     "CountryCounts",
+    "CountryDocument",
     "CountryPage",
     "DatasetInfo",
     "DatasetItem",
@@ -234,6 +237,16 @@ class CountryCounts(_Response, kw_only=True, frozen=True):
     total: int
 
 
+class AdvisoryView(_Response, kw_only=True, frozen=True):
+    """A legal risk for people in a country, in one language (``lang``)."""
+
+    title: str
+    summary: str
+    lang: str
+    since: dt.date
+    sources: list[str]
+
+
 class Country(_Response, kw_only=True, frozen=True):
     code: str
     name: str
@@ -241,6 +254,8 @@ class Country(_Response, kw_only=True, frozen=True):
     """Language of ``name``."""
     worldwide: bool
     counts: CountryCounts
+    advisories: list[AdvisoryView]
+    """What a reader there risks by acting, and where to get help staying safe (empty: none)."""
 
 
 class CountryPage(_Response, kw_only=True, frozen=True):
@@ -277,6 +292,21 @@ class DatasetItem(_Response, kw_only=True, frozen=True):
     updated_at: dt.datetime
 
 
+class Advisory(_Response, kw_only=True, frozen=True):
+    """One advisory of a country document, every translation included."""
+
+    since: dt.date
+    sources: list[str]
+    translations: dict[str, Translation]
+
+
+class CountryDocument(_Response, kw_only=True, frozen=True):
+    """What the directory says about one country itself: its advisories."""
+
+    code: str
+    advisories: list[Advisory]
+
+
 class DatasetInfo(_Response, kw_only=True, frozen=True):
     """``/v1/dataset``: everything not retired, with the taxonomy, revision and licence."""
 
@@ -284,6 +314,8 @@ class DatasetInfo(_Response, kw_only=True, frozen=True):
     license: str
     topics: list[Topic]
     listings: list[DatasetItem]
+    countries: list[CountryDocument]
+    """Every country document (its advisories in every language), by code."""
 
 
 class Change(_Response, kw_only=True, frozen=True):
