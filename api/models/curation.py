@@ -13,12 +13,16 @@ import msgspec
 from msgspec import Meta
 
 from api.models.common import Base, HttpsUrl, Note, Slug
+from api.models.countries import CountryDocument
 from api.models.listings import Listing
 
 __all__ = [
     "BaseRevision",
     "Change",
     "ChangePage",
+    "CountryRevision",
+    "CountryRevisionPage",
+    "CountrySubmission",
     "CreateSubmission",
     "Decision",
     "DecisionCreate",
@@ -81,8 +85,21 @@ class VerifySubmission(Base, kw_only=True, tag_field="action", tag="verify"):
     sources: Sources
 
 
+class CountrySubmission(Base, kw_only=True, tag_field="action", tag="country"):
+    """Propose a country's whole document (its advisories) as it should become."""
+
+    country: CountryDocument
+    base_revision: Annotated[
+        int,
+        Meta(ge=1, description="The country document's revision this change was made from; "
+             "leave it out for a country that has none yet."),
+    ] | None = None
+    note: Note
+    sources: Sources
+
+
 #: A submission's body, told apart by its ``action``.
-SubmissionCreate = CreateSubmission | UpdateSubmission | RetireSubmission | VerifySubmission
+SubmissionCreate = CreateSubmission | UpdateSubmission | RetireSubmission | VerifySubmission | CountrySubmission
 
 
 class FieldChange(msgspec.Struct, kw_only=True):
@@ -102,15 +119,16 @@ class Decision(msgspec.Struct, kw_only=True):
     decided_by: str | None = None
     """The reviewer's token name; shown to reviewers only."""
     applied_revision: int | None = None
-    """The listing revision the approval created."""
+    """The listing (or country document) revision the approval created."""
 
 
 class Submission(msgspec.Struct, kw_only=True):
     """A submission as curators and reviewers see it."""
 
     id: int
-    action: Literal["create", "update", "retire", "verify"]
+    action: Literal["create", "update", "retire", "verify", "country"]
     listing_id: str
+    """The listing it is about; `countries/<CC>` for a country document (`action: country`)."""
     base_revision: int | None
     status: Literal["pending", "approved", "rejected"]
     note: str
@@ -121,9 +139,12 @@ class Submission(msgspec.Struct, kw_only=True):
     submitted_by: str | None = None
     """The submitter's token name; shown to reviewers only."""
     listing: Listing | None = None
+    country: CountryDocument | None = None
+    """The proposed country document (`action: country`)."""
     decision: Decision | None = None
     current_revision: int | None = None
-    """The listing's revision now (null if it does not exist); compare with base_revision."""
+    """The listing's (or country document's) revision now (null if it does not exist);
+    compare with base_revision."""
     diff: list[FieldChange] | None = None
     """Field-by-field changes against the current revision (single-submission view only)."""
 
@@ -172,3 +193,19 @@ class ChangePage(msgspec.Struct, kw_only=True):
     """Pass as `since` to get what comes after; it is returned even on the last page, so a
     mirror can poll with it."""
     dataset_revision: int
+
+
+class CountryRevision(msgspec.Struct, kw_only=True):
+    """One accepted change of a country document: what changed and when (never who)."""
+
+    revision: int
+    action: Literal["create", "update", "retire"]
+    at: dt.datetime
+    changed: list[str]
+    """Fields that differ from the previous revision (dotted paths; `advisories` as a whole)."""
+    country: CountryDocument
+
+
+class CountryRevisionPage(msgspec.Struct, kw_only=True):
+    data: list[CountryRevision]
+    next_cursor: str | None = None

@@ -6,11 +6,11 @@ from __future__ import annotations
 from litestar import Controller, Response, get
 from litestar.exceptions import NotFoundException
 
-from api.services.read_model import build_countries, build_country
+from api.services.read_model import build_countries, build_country, build_country_revisions
 from api.http.params import AcceptLanguage, CountryPath, LangParam
 from api.http.problems import problem_responses
 from api.i18n import language_preferences
-from api.models import Country, Page
+from api.models import Country, CountryRevisionPage, Page
 from api.routes.common import ReaderDep
 
 __all__ = ["CountriesController"]
@@ -61,3 +61,19 @@ class CountriesController(Controller):
             return country
 
         return reader.respond(build)
+
+    @get(
+        "/{code:str}/revisions",
+        summary="A country document's history",
+        description="Every accepted change of a country's document (its advisories), oldest first: what "
+        "changed and when (never who). 404 for a country that never had one.",
+        responses=problem_responses(400, 404),
+    )
+    async def list_country_revisions(self, reader: ReaderDep, code: CountryPath) -> Response[CountryRevisionPage]:
+        def build() -> CountryRevisionPage:
+            page = build_country_revisions(reader.store, code)
+            if page is None:
+                raise NotFoundException(detail=f"no country document for {code!r}")
+            return page
+
+        return reader.respond(build, vary="Accept-Encoding")

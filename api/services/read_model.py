@@ -22,6 +22,8 @@ from api.models import (
     Country,
     CountryCounts,
     CountryDocument,
+    CountryRevision,
+    CountryRevisionPage,
     DatasetInfo,
     DatasetItem,
     LinkCheck,
@@ -44,6 +46,7 @@ __all__ = [
     "DATA_LICENSE",
     "build_countries",
     "build_country",
+    "build_country_revisions",
     "build_dataset",
     "build_listing",
     "build_listing_page",
@@ -295,6 +298,20 @@ def build_revisions(store: Store, listing_id: str) -> ListingRevisionPage | None
         )
         previous = row.document
     return ListingRevisionPage(data=data)
+
+
+def build_country_revisions(store: Store, code: str) -> CountryRevisionPage | None:
+    """Every accepted change of a country document, oldest first; None when it never had one."""
+    rows = store.countries.revisions(code)
+    if not rows:
+        return None
+    data = []
+    previous = None
+    for row in rows:
+        changed = [] if row.action == "retire" else [c.field for c in diff_documents(previous, row.document)]
+        data.append(CountryRevision(revision=row.revision, action=row.action, at=row.created_at, changed=changed, country=row.document))
+        previous = row.document
+    return CountryRevisionPage(data=data)
 
 
 _FEED_PREFIX = "s1."

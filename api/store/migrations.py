@@ -214,6 +214,9 @@ def _m6_advisories_and_review_by(db: sqlite_utils.Database) -> None:
         not_null={"code", "revision", "action", "document", "created_at", "origin"},
     )
     db["country_revisions"].create_index(["code", "revision"], unique=True)
+    # A curator's proposed country document (``action = 'country'``; listing_id holds
+    # ``countries/<CC>``, which no listing id can be).
+    db["submissions"].add_column("country", str)
 
 
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (

@@ -33,6 +33,8 @@ __all__ = [
     "CountryCounts",
     "CountryDocument",
     "CountryPage",
+    "CountryRevision",
+    "CountryRevisionPage",
     "DatasetInfo",
     "DatasetItem",
     "DonationBlock",
@@ -305,6 +307,21 @@ class CountryDocument(_Response, kw_only=True, frozen=True):
 
     code: str
     advisories: list[Advisory]
+
+
+class CountryRevision(_Response, kw_only=True, frozen=True):
+    """One accepted change of a country document: what changed and when (never who)."""
+
+    revision: int
+    action: Action
+    at: dt.datetime
+    changed: list[str]
+    country: CountryDocument
+
+
+class CountryRevisionPage(_Response, kw_only=True, frozen=True):
+    data: list[CountryRevision]
+    next_cursor: str | None = None
 
 
 class DatasetInfo(_Response, kw_only=True, frozen=True):
