@@ -220,6 +220,19 @@ def test_a_country_file_that_is_a_symlink_is_refused(tmp_path: Path) -> None:
     assert [(Path(p.path).name, p.field) for p in caught.value.problems] == [("RU.toml", "")]
 
 
+def test_a_country_file_that_is_a_fifo_or_too_big_is_refused(tmp_path: Path) -> None:
+    import os  # noqa: PLC0415
+
+    root = write_dataset(tmp_path / "data", default_listings(), countries=[])
+    os.mkfifo(root / "countries" / "RU.toml")
+    (root / "countries" / "UA.toml").write_bytes(b'code = "UA"\nadvisories = []\n# ' + b"x" * (1024 * 1024))
+    with pytest.raises(DatasetInvalid) as caught:
+        load_dataset(root)
+    problems = {Path(p.path).name: p.message for p in caught.value.problems}
+    assert problems["RU.toml"] == "not a regular file"
+    assert "larger than" in problems["UA.toml"] and "country" in problems["UA.toml"]
+
+
 def test_every_problem_of_the_folder_is_reported_together_and_nothing_is_imported(tmp_path: Path, deployment) -> None:
     root = write_dataset(tmp_path / "data", default_listings(), countries=[with_text(title="<i>x</i>"), country("ZZ")])
     store = Store(deployment.db)
