@@ -144,7 +144,7 @@ def _name_dict_entry(path: str, message: str, untyped: object) -> tuple[str, str
 
 def _name_bad_key(path: str, message: str, untyped: object) -> tuple[str, str]:
     """Say which key of a dict (a translation's language tag) is malformed."""
-    entries = _at(untyped, path) if path else None
+    entries = _at(untyped, path) if path.rsplit(".", 1)[-1] == "translations" else None
     if isinstance(entries, dict):
         for key in entries:
             if not (isinstance(key, str) and _LANGUAGE_TAG.match(key)):
