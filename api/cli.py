@@ -86,7 +86,7 @@ def import_(data: Path | None, db: Path | None, quiet: bool, force: bool) -> Non
     Example:
         actiondir import --data directory_data --db actiondir.db
     """
-    from api.dataset import LISTING_SUFFIXES, DatasetInvalid, load_directory, read_manifest  # noqa: PLC0415
+    from api.dataset import LISTING_SUFFIXES, DatasetInvalid, load_dataset, read_manifest  # noqa: PLC0415
     from api.store import CurationWouldBeLost, DatabaseNotReady, Store  # noqa: PLC0415
 
     settings = load_settings(data=data, db=db)
@@ -99,7 +99,7 @@ def import_(data: Path | None, db: Path | None, quiet: bool, force: bool) -> Non
     show = not quiet and total > 0
     try:
         with click.progressbar(length=total, label="Validating", file=sys.stderr, hidden=not show) as bar:
-            listings, topics = load_directory(settings.data, on_file=lambda: bar.update(1))
+            folder = load_dataset(settings.data, on_file=lambda: bar.update(1))
     except DatasetInvalid as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
@@ -116,8 +116,11 @@ def import_(data: Path | None, db: Path | None, quiet: bool, force: bool) -> Non
     except sqlite3.OperationalError as exc:
         raise click.ClickException(_database_busy(settings.db, exc)) from None
     try:
-        with click.progressbar(length=len(listings), label="Importing ", file=sys.stderr, hidden=not show) as bar:
-            summary = store.dataset.replace(listings, topics, progress=bar.update, written_from=manifest, force=force)
+        with click.progressbar(length=len(folder.listings), label="Importing ", file=sys.stderr, hidden=not show) as bar:
+            summary = store.dataset.replace(
+                folder.listings, folder.topics, progress=bar.update, written_from=manifest, force=force,
+                countries=folder.countries,
+            )
     except CurationWouldBeLost as exc:
         for change in exc.changes:
             click.echo(f"would be undone: {change}", err=True)
@@ -137,6 +140,7 @@ def import_(data: Path | None, db: Path | None, quiet: bool, force: bool) -> Non
         f"{settings.db}: revision {summary.revision}; {summary.created} created, {summary.updated} updated, "
         f"{summary.retired} retired, {summary.unchanged} unchanged"
         + (", topics updated" if summary.topics_changed else "")
+        + (f", {summary.countries_changed} country document(s) changed" if summary.countries_changed else "")
     )
 
 

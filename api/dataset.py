@@ -4,6 +4,7 @@ Layout of a data folder::
 
     topics.toml                 the taxonomy with translated labels
     listings/<id>.toml          one listing per file (or <id>.json with the same fields)
+    countries/<CC>.toml         optional: one country document (its advisories) per file
 
 Every file is read and checked before anything is written, and every problem of the run is
 reported together (file, field, message), so one pass of fixes is enough. Loading is one
@@ -23,16 +24,25 @@ import msgspec
 
 from api.messages import ecma_message
 from api.clock import SystemClock
-from api.models import LANGUAGE_TAG_PATTERN, Listing, Note, Topic, TopicFile, Translation
+from api.models import LANGUAGE_TAG_PATTERN, CountryDocument, Listing, Note, Topic, TopicFile, Translation
 from api.store import ExportManifest, ImportSummary, Store
-from api.validation import check_listing, check_topics, known_domains_by_listing
+from api.validation import (
+    check_country_document,
+    check_listing,
+    check_topics,
+    country_domains,
+    known_domains_by_listing,
+    listing_domains,
+)
 
 __all__ = [
     "MANIFEST_NAME",
+    "DataFolder",
     "DataProblem",
     "DatasetInvalid",
     "export_directory",
     "import_directory",
+    "load_dataset",
     "load_directory",
     "read_manifest",
     "LISTING_SUFFIXES",
@@ -72,10 +82,11 @@ class DatasetInvalid(Exception):
         super().__init__(f"{len(problems)} problem(s) in the data; nothing was imported")
 
 
-def split_validation_error(error: msgspec.ValidationError) -> tuple[str, str]:
+def split_validation_error(error: msgspec.ValidationError, document: str = "listing") -> tuple[str, str]:
     """msgspec says ``Expected `int`, got `str` - at `$.a[0]```: return (``a[0]``, message).
 
-    A quoted pattern reads as the published spec writes it (``$``, not Python's ``\\Z``)."""
+    A quoted pattern reads as the published spec writes it (``$``, not Python's ``\\Z``);
+    ``document`` names what the file holds in the message about an unknown field."""
     text = str(error)
     key_match = _AT_KEY.match(text)
     if key_match:  # a bad dict key, e.g. a translation keyed by "english"
@@ -86,7 +97,7 @@ def split_validation_error(error: msgspec.ValidationError) -> tuple[str, str]:
     unknown = _UNKNOWN_FIELD.match(message)
     if unknown:
         path = f"{path}.{unknown['name']}" if path else unknown["name"]
-        message = "unknown field (not part of the listing document)"
+        message = f"unknown field (not part of the {document} document)"
     missing = _MISSING_FIELD.match(message)
     if missing:
         path = f"{path}.{missing['name']}" if path else missing["name"]
@@ -94,19 +105,30 @@ def split_validation_error(error: msgspec.ValidationError) -> tuple[str, str]:
     return path, message
 
 
+_PATH_STEP = re.compile(r"([^.\[\]]+)|\[([0-9]+)\]")
+
+
+def _at(untyped: object, path: str) -> object:
+    """The value at a dotted path (``advisories[0].translations``) of a raw document, or None."""
+    value = untyped
+    for name, index in _PATH_STEP.findall(path):
+        if name and isinstance(value, dict):
+            value = value.get(name)
+        elif index and isinstance(value, list) and int(index) < len(value):
+            value = value[int(index)]
+        else:
+            return None
+    return value
+
+
 def _language_keyed(path: str, untyped: object) -> tuple[object, type] | None:
     """The raw dict at ``path`` when it is one keyed by language, with its values' type:
-    ``translations``, or a legal risk's ``note`` (``legal_risks[0].note``)."""
-    if not isinstance(untyped, dict):
-        return None
-    if path == "translations":
-        return untyped.get("translations"), Translation
-    risk_note = _RISK_NOTE.fullmatch(path)
-    if risk_note is not None:
-        risks = untyped.get("legal_risks")
-        index = int(risk_note["index"])
-        risk = risks[index] if isinstance(risks, list) and index < len(risks) else None
-        return (risk.get("note") if isinstance(risk, dict) else None), Note
+    ``translations`` (a listing's, or nested: ``advisories[0].translations``), or a legal
+    risk's ``note`` (``legal_risks[0].note``)."""
+    if path.rsplit(".", 1)[-1] == "translations":
+        return _at(untyped, path), Translation
+    if _RISK_NOTE.fullmatch(path):
+        return _at(untyped, path), Note
     return None
 
 
@@ -114,8 +136,9 @@ def _name_dict_entry(path: str, message: str, untyped: object) -> tuple[str, str
     """msgspec writes a dict value's position as ``[...]``; find which key it was.
 
     Each entry of the dict named before ``[...]`` is validated on its own, and the first that
-    fails names the key (``translations[...].title`` -> ``translations.pt-BR.title``,
-    ``legal_risks[0].note[...]`` -> ``legal_risks[0].note.ru``).
+    fails names the key (``translations[...].title`` -> ``translations.pt-BR.title``, also
+    nested: ``advisories[0].translations[...].title``; ``legal_risks[0].note[...]`` ->
+    ``legal_risks[0].note.ru``).
     """
     head, _, rest = path.partition("[...]")
     if not rest and not path.endswith("[...]"):
@@ -164,7 +187,7 @@ def name_dict_paths(field: str, message: str, untyped: object) -> tuple[str, str
 MAX_FILE_BYTES = 1024 * 1024
 
 
-def _decode(path: Path, kind: type) -> tuple[object | None, list[DataProblem]]:
+def _decode(path: Path, kind: type, document: str = "listing") -> tuple[object | None, list[DataProblem]]:
     where = str(path)
     decode = msgspec.json.decode if path.suffix == ".json" else msgspec.toml.decode
     try:
@@ -176,12 +199,12 @@ def _decode(path: Path, kind: type) -> tuple[object | None, list[DataProblem]]:
         with path.open("rb") as file:
             raw = file.read(MAX_FILE_BYTES + 1)
         if len(raw) > MAX_FILE_BYTES:
-            return None, [DataProblem(where, "", f"the file is larger than {MAX_FILE_BYTES // 1024} KiB; a listing is far smaller")]
+            return None, [DataProblem(where, "", f"the file is larger than {MAX_FILE_BYTES // 1024} KiB; a {document} is far smaller")]
         return decode(raw, type=kind), []
     except RecursionError:  # tomllib parses nested arrays and tables recursively
         return None, [DataProblem(where, "", "cannot parse the file: values are nested too deeply")]
     except msgspec.ValidationError as exc:
-        field, message = split_validation_error(exc)
+        field, message = split_validation_error(exc, document)
         if "[...]" in field or message.startswith("invalid key"):
             try:
                 field, message = name_dict_paths(field, message, decode(raw))
@@ -194,9 +217,66 @@ def _decode(path: Path, kind: type) -> tuple[object | None, list[DataProblem]]:
         return None, [DataProblem(where, "", f"cannot read the file: {exc.strerror}")]
 
 
+@dataclass(frozen=True, slots=True)
+class DataFolder:
+    """Everything a data folder holds, validated."""
+
+    listings: list[Listing]
+    topics: list[Topic]
+    countries: list[CountryDocument]
+
+
 def load_directory(
     data_dir: Path, *, on_file: Callable[[], None] | None = None, today: dt.date | None = None
 ) -> tuple[list[Listing], list[Topic]]:
+    """Read and validate a whole data folder (country documents too); raise DatasetInvalid
+    listing every problem. Returns the listings and topics; ``load_dataset`` returns it all.
+    ``today``: as for ``load_dataset``."""
+    folder = load_dataset(data_dir, on_file=on_file, today=today)
+    return folder.listings, folder.topics
+
+
+def _load_countries(data_dir: Path, listings: list[Listing]) -> tuple[list[CountryDocument], list[DataProblem]]:
+    """Read ``countries/<CC>.toml`` (the folder is optional) and check each document; each
+    one's sources are compared with every listing's and every other country's domains."""
+    countries_dir = data_dir / "countries"
+    if not countries_dir.is_dir():
+        return [], []
+    problems: list[DataProblem] = []
+    names = sorted(p for p in countries_dir.glob("*") if not p.name.startswith("."))
+    for stray in names:
+        if stray.suffix not in LISTING_SUFFIXES:
+            problems.append(DataProblem(str(stray), "", "not a country file: use <CC>.toml or <CC>.json"))
+    documents: list[CountryDocument] = []
+    where_of: list[str] = []
+    first_file: dict[str, Path] = {}
+    for path in (p for p in names if p.suffix in LISTING_SUFFIXES):
+        parsed, found = _decode(path, CountryDocument, "country")
+        problems += found
+        if parsed is None:
+            continue
+        document: CountryDocument = parsed  # type: ignore[assignment]
+        where = str(path)
+        if document.code != path.stem:
+            problems.append(DataProblem(where, "code", f"code {document.code!r} differs from the file name {path.stem!r}"))
+        if document.code in first_file:
+            problems.append(DataProblem(where, "code", f"duplicate code {document.code!r}, also in {first_file[document.code]}"))
+            continue
+        first_file[document.code] = path
+        documents.append(document)
+        where_of.append(where)
+    vouched = frozenset(d for listing in listings for d in listing_domains(listing))
+    own = [country_domains(document) for document in documents]
+    for i, (where, document) in enumerate(zip(where_of, documents, strict=True)):
+        others = frozenset(d for j, domains in enumerate(own) if j != i for d in domains)
+        checks = check_country_document(document, known_domains=vouched | others)
+        problems += [DataProblem(where, f, m) for f, m in checks]
+    return documents, problems
+
+
+def load_dataset(
+    data_dir: Path, *, on_file: Callable[[], None] | None = None, today: dt.date | None = None
+) -> DataFolder:
     """Read and validate a whole data folder; raise DatasetInvalid listing every problem.
 
     ``today`` (UTC) is the date no legal risk may start after: the store's clock's, or the
@@ -253,9 +333,11 @@ def load_directory(
         # Without a readable taxonomy, every other rule still runs: one pass of fixes is enough.
         checks = check_listing(listing, topic_ids if topics else None, known_domains=known, today=today)
         problems += [DataProblem(where, f, m) for f, m in checks]
+    countries, found = _load_countries(data_dir, listings)
+    problems += found
     if problems:
         raise DatasetInvalid(problems)
-    return listings, topics
+    return DataFolder(listings, topics, countries)
 
 
 def import_directory(
@@ -268,9 +350,11 @@ def import_directory(
 ) -> ImportSummary:
     """Validate ``data_dir`` completely, then make the store equal to it in one transaction
     (never undoing an approved change the files were not written from, unless ``force``)."""
-    listings, topics = load_directory(data_dir, on_file=on_file, today=store.now().date())
+    folder = load_dataset(data_dir, on_file=on_file, today=store.now().date())
     manifest, _ = read_manifest(data_dir)
-    return store.dataset.replace(listings, topics, progress=on_listing, written_from=manifest, force=force)
+    return store.dataset.replace(
+        folder.listings, folder.topics, progress=on_listing, written_from=manifest, force=force, countries=folder.countries
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,15 +375,18 @@ def _write_if_changed(path: Path, content: bytes) -> bool:
 
 
 def export_directory(store: Store, data_dir: Path) -> ExportSummary:
-    """Write the store's current dataset as ``topics.toml`` and ``listings/<id>.toml``.
+    """Write the store's current dataset as ``topics.toml``, ``listings/<id>.toml`` and
+    ``countries/<CC>.toml``.
 
     Canonical form: msgspec's TOML encoding of the same structs import reads, so export is
     deterministic and import -> export -> import -> export gives identical bytes. Files of
-    listings that are not current (retired, or never imported) are removed, ``.json`` ones too.
+    listings and country documents that are not current (retired, or never imported) are
+    removed, ``.json`` ones too.
     """
     with store.read_snapshot():  # the manifest must name exactly the revisions written
         rows = list(store.listings.each())
         topics = TopicFile(topic=store.topics.all())
+        countries = [row.document for row in store.countries.all()]
         manifest = store.dataset.export_manifest()
     # The same policy as every other write path: never write a file that import would refuse
     # (the rules may have grown stricter since a listing was accepted).
@@ -310,6 +397,14 @@ def export_directory(store: Store, data_dir: Path) -> ExportSummary:
         for doc, known in zip(documents, known_domains_by_listing(documents), strict=True)
         for field, message in check_listing(doc, topic_ids, known_domains=known, today=store.now().date())
     ]
+    vouched = frozenset(d for doc in documents for d in listing_domains(doc))
+    own = [country_domains(country) for country in countries]
+    for i, country in enumerate(countries):
+        others = frozenset(d for j, domains in enumerate(own) if j != i for d in domains)
+        problems += [
+            DataProblem(str(data_dir / "countries" / f"{country.code}.toml"), field, message)
+            for field, message in check_country_document(country, known_domains=vouched | others)
+        ]
     if problems:
         raise DatasetInvalid(problems)
     listings_dir = data_dir / "listings"
@@ -331,6 +426,21 @@ def export_directory(store: Store, data_dir: Path) -> ExportSummary:
         if path.suffix in LISTING_SUFFIXES and path.name not in keep:
             path.unlink()
             removed += 1
+    countries_dir = data_dir / "countries"
+    if countries or countries_dir.is_dir():
+        countries_dir.mkdir(exist_ok=True)
+        keep = set()
+        for country in countries:
+            name = f"{country.code}.toml"
+            keep.add(name)
+            if _write_if_changed(countries_dir / name, msgspec.toml.encode(country)):
+                written += 1
+            else:
+                unchanged += 1
+        for path in countries_dir.iterdir():
+            if path.suffix in LISTING_SUFFIXES and path.name not in keep:
+                path.unlink()
+                removed += 1
     # Last: the manifest vouches for the files only once they are all written.
     _write_if_changed(data_dir / MANIFEST_NAME, MANIFEST_HEADER + msgspec.toml.encode(manifest))
     return ExportSummary(written, unchanged, removed)

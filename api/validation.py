@@ -16,17 +16,20 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 
 from api.i18n import ISO_COUNTRIES, is_known_language
-from api.models import COUNTRY_WORLDWIDE, LegalRisk, Listing, Note, ShortText, Summary, Title, Topic
+from api.models import COUNTRY_WORLDWIDE, CountryDocument, LegalRisk, Listing, Note, ShortText, Summary, Title, Topic
 from api.vetting import FieldProblem, check_contact, check_text, check_url, contact_domain, registrable_domain_of
 
 __all__ = [
     "NOTE_MAX",
     "REQUIRED_TOPIC",
+    "REVIEW_BY_MAX",
     "SHORT_TEXT_MAX",
     "SUMMARY_MAX",
     "TITLE_MAX",
+    "check_country_document",
     "check_language",
     "check_listing",
+    "country_domains",
     "check_topics",
     "known_domains_by_listing",
     "listing_domains",
@@ -35,6 +38,10 @@ __all__ = [
 
 #: The topic every deployment has; partners may hard-code it.
 REQUIRED_TOPIC = "lgbtq-rights"
+
+#: How far after ``verified_at`` a petition's ``review_by`` may be: a petition without a closing
+#: day is re-checked at least this often, or it leaves the default lists.
+REVIEW_BY_MAX = dt.timedelta(days=180)
 
 _KIND_BLOCKS = ("petition", "donation", "organization")
 
@@ -164,6 +171,7 @@ def check_listing(
     verification = listing.verification
     if verification.next_review_at < verification.verified_at:
         problems.append(("verification.next_review_at", "must not be before verified_at"))
+    problems += _check_review_by(listing)
     for i, source in enumerate(verification.sources):
         problems += check_url(f"verification.sources[{i}]", source, known_domains=known_for(registrable_domain_of(source)))
     for i, risk in enumerate(listing.legal_risks):
@@ -205,6 +213,67 @@ def _check_legal_risk(
     for tag, text in risk.note.items():
         problems += check_language(f"{field}.note.{tag}", tag)
         problems += check_text(f"{field}.note.{tag}", text, max_length=NOTE_MAX)
+    return problems
+
+
+def _check_review_by(listing: Listing) -> list[FieldProblem]:
+    """A petition either closes by itself (``closes_at``) or has a ``review_by`` deadline, so no
+    petition can stay listed for ever after it quietly ends; never both (one rule per petition)."""
+    if listing.kind != "petition":
+        return []  # only a petition has a petition block (checked above)
+    petition = listing.petition
+    closes_at = petition.closes_at if petition else None
+    review_by = petition.review_by if petition else None
+    if closes_at is None and review_by is None:
+        return [(
+            "petition.review_by",
+            "required for a petition without closes_at: the last day it stays listed unless someone re-checks it",
+        )]
+    if closes_at is not None and review_by is not None:
+        return [("petition.review_by", "only for a petition without closes_at (it closes on that day by itself)")]
+    if review_by is None:
+        return []
+    verification = listing.verification
+    if review_by < verification.next_review_at:
+        return [("petition.review_by", "must not be before verification.next_review_at (look again before the deadline)")]
+    if review_by > verification.verified_at + REVIEW_BY_MAX:
+        return [(
+            "petition.review_by",
+            f"at most {REVIEW_BY_MAX.days} days after verification.verified_at: a petition is re-checked at least that often",
+        )]
+    return []
+
+
+def country_domains(document: CountryDocument) -> frozenset[str]:
+    """Registrable domains of every source of a country document's advisories."""
+    domains = (registrable_domain_of(url) for advisory in document.advisories for url in advisory.sources)
+    return frozenset(d for d in domains if d)
+
+
+def check_country_document(document: CountryDocument, *, known_domains: Iterable[str] = frozenset()) -> list[FieldProblem]:
+    """Every rule a structurally valid country document must also pass, as strict as a listing's.
+
+    A real country (``XX``, worldwide, has no laws of its own); every title, summary and source
+    through the same text and URL policy as listings (``known_domains``: what the directory
+    already vouches for, so a source on a look-alike of a known domain is refused, with the
+    document's own other sources compared too).
+    """
+    problems: list[FieldProblem] = []
+    if document.code not in ISO_COUNTRIES:
+        problems.append(("code", f"unknown country code {document.code!r} (ISO 3166-1 alpha-2, upper case; not XX)"))
+    vouched = frozenset(known_domains)
+    everything = vouched | country_domains(document)
+    for i, advisory in enumerate(document.advisories):
+        where = f"advisories[{i}]"
+        for tag, translation in advisory.translations.items():
+            problems += check_language(f"{where}.translations.{tag}", tag)
+            problems += check_text(f"{where}.translations.{tag}.title", translation.title, multiline=False, max_length=TITLE_MAX)
+            problems += check_text(f"{where}.translations.{tag}.summary", translation.summary, max_length=SUMMARY_MAX)
+        for value in _duplicates(advisory.sources):
+            problems.append((f"{where}.sources", f"{value!r} is listed twice"))
+        for j, source in enumerate(advisory.sources):
+            domain = registrable_domain_of(source)
+            problems += check_url(f"{where}.sources[{j}]", source, known_domains=vouched if domain in vouched else everything)
     return problems
 
 

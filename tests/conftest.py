@@ -47,8 +47,14 @@ class Deployment:
     data: Path
     db: Path
 
-    def reimport(self, listings: list[dict[str, Any]] | None = None, topics: list[dict[str, Any]] | None = None) -> ImportSummary:
-        write_dataset(self.data, listings, topics)
+    def reimport(
+        self,
+        listings: list[dict[str, Any]] | None = None,
+        topics: list[dict[str, Any]] | None = None,
+        countries: list[dict[str, Any]] | None = None,
+    ) -> ImportSummary:
+        """Rewrite the folder (its country documents only when ``countries`` is given) and import it."""
+        write_dataset(self.data, listings, topics, countries)
         store = Store(self.db, create=True)
         try:
             return import_directory(self.data, store)

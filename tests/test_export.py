@@ -70,7 +70,9 @@ def test_import_export_import_export_gives_byte_identical_folders(tmp_path: Path
     import_(seed, first_db)
     summary = export(first_out, first_db)
     seed_listings = sorted(p.stem for p in (seed / "listings").iterdir() if p.suffix in (".toml", ".json"))
-    assert summary == {"written": len(seed_listings) + 1, "unchanged": 0, "removed": 0}  # + topics.toml
+    seed_countries = sorted(p.stem for p in (seed / "countries").iterdir() if p.suffix in (".toml", ".json"))
+    files = len(seed_listings) + len(seed_countries) + 1  # + topics.toml
+    assert summary == {"written": files, "unchanged": 0, "removed": 0}
     import_(first_out, second_db)
     export(second_out, second_db)
 
@@ -78,16 +80,22 @@ def test_import_export_import_export_gives_byte_identical_folders(tmp_path: Path
     # The manifest names the database each export came from; everything else is identical.
     first_manifest, second_manifest = first_files.pop(MANIFEST_NAME), second_files.pop(MANIFEST_NAME)
     assert first_files == second_files
-    assert sorted(first_files) == sorted(["topics.toml", *(f"listings/{i}.toml" for i in seed_listings)])
+    assert sorted(first_files) == sorted(
+        ["topics.toml", *(f"listings/{i}.toml" for i in seed_listings), *(f"countries/{c}.toml" for c in seed_countries)]
+    )
     for manifest, db in ((first_manifest, first_db), (second_manifest, second_db)):
         parsed = msgspec.toml.decode(manifest)
         store = Store(db)
-        assert parsed == {"database": store.database_id(), "listings": dict.fromkeys(seed_listings, 1)}
+        assert parsed == {
+            "database": store.database_id(),
+            "listings": dict.fromkeys(seed_listings, 1),
+            "countries": dict.fromkeys(seed_countries, 1),
+        }
         store.close()
     assert first_manifest != second_manifest
     assert all(content.strip() for content in first_files.values())
     # Exporting again changes nothing, and importing the export into its own database is a no-op.
-    assert export(first_out, first_db) == {"written": 0, "unchanged": len(seed_listings) + 1, "removed": 0}
+    assert export(first_out, first_db) == {"written": 0, "unchanged": files, "removed": 0}
     assert tree(first_out) == {**first_files, MANIFEST_NAME: first_manifest}
     again = import_(first_out, first_db)
     assert again == {"revision": 1, "created": 0, "updated": 0, "retired": 0}

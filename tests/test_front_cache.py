@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import AppClient, Deployment
+from factory import country, default_listings
 from litestar.testing import TestClient
 
 from api.services.tokens import create_token
@@ -74,6 +75,17 @@ def test_a_repeat_read_is_answered_without_the_app(counted, path):
         assert again.content == first.content
         assert again.headers.raw == first.headers.raw
     assert calls.count == after_first
+
+
+def test_a_country_history_is_answered_without_the_app_too(deployment):
+    deployment.reimport(default_listings(), countries=[country("RU")])
+    for client, calls in _client(deployment, revision_poll_ms=60_000):
+        first = client.get("/v1/countries/RU/revisions")
+        assert first.status_code == 200, first.text
+        for _ in range(3):
+            assert client.get("/v1/countries/RU/revisions").content == first.content
+        assert calls.count == 1
+        assert "accept-language" not in first.headers["vary"].lower()  # no negotiated text in it
 
 
 @pytest.mark.parametrize("first", ["GET", "HEAD", "If-None-Match"])

@@ -645,7 +645,8 @@ def test_dataset_json(reader):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
-    assert set(body) == {"revision", "license", "topics", "listings"}
+    assert set(body) == {"revision", "license", "topics", "listings", "countries"}
+    assert body["countries"] == []  # no country documents in this folder
     assert body["revision"] == int(response.headers["x-dataset-revision"]) == reader.get("/healthz").json()["revision"]
     assert body["license"] == "CC-BY-4.0"
     assert [t["id"] for t in body["topics"]] == ["lgbtq-rights", "refugees"]

@@ -861,6 +861,36 @@ def test_cli_check_links_records_reports_and_publishes(deployment, serve, tls_fi
         store.close()
 
 
+def test_the_link_checker_never_moves_verified_at_nor_any_listing_field(deployment, serve, tls_files):
+    """A working (or failing) link is not a person re-checking what a listing says: checks are
+    recorded beside the listing, never in its document, its revision or its history."""
+    server = serve({"/ok": status(200), "/gone": status(404)}, tls=tls_files[0])
+    _point_listing_at(deployment.db, "ru-evacuation", server.url("/ok"))
+    _point_listing_at(deployment.db, "ru-legal-aid", server.url("/gone"))
+
+    def documents() -> dict[str, tuple[str, int, int]]:
+        conn = sqlite3.connect(deployment.db)
+        try:
+            rows = conn.execute("select id, document, revision from listings").fetchall()
+            history = dict(conn.execute("select listing_id, count(*) from listing_revisions group by listing_id").fetchall())
+        finally:
+            conn.close()
+        return {row[0]: (row[1], row[2], history[row[0]]) for row in rows}
+
+    before = documents()
+    options = {LINK_CHECKER_TEST_OPTIONS: {**FAST, "allow_loopback_for_tests": True, "verify": tls_files[1]}}
+    for _ in range(2):  # two failures in a row: ru-legal-aid is held
+        result = CliRunner().invoke(
+            cli, ["check-links", "--country", "RU", "--db", str(deployment.db)], obj=options, catch_exceptions=False
+        )
+        assert result.exit_code == 0, result.output
+    assert documents() == before
+    with deployment.client() as client:
+        assert client.get("/v1/listings/ru-legal-aid").json()["status"] == "unverified"
+        for listing_id in ("ru-evacuation", "ru-legal-aid"):
+            assert client.get(f"/v1/listings/{listing_id}").json()["verification"]["verified_at"] == "2026-11-20"
+
+
 def test_cli_check_links_usage_and_database_errors(tmp_path):
     runner = CliRunner()
     bad = runner.invoke(cli, ["check-links", "--country", "Russia", "--db", str(tmp_path / "x.db")])

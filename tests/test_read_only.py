@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from conftest import REPO, AppClient, Deployment, free_port
-from factory import default_listings
+from factory import country, default_listings
 from litestar.routes import HTTPRoute
 from serving import start_server, stop_server, wait_up
 
@@ -78,7 +78,7 @@ def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppClient]:
     """A replica of the default listings, shared by the tests that change nothing."""
     root = tmp_path_factory.mktemp("replica")
     deployment = Deployment(data=root / "data", db=root / "test.db")
-    deployment.reimport(default_listings())
+    deployment.reimport(default_listings(), countries=[country("RU")])  # so a country has a history
     yield from _replica(deployment)
 
 

@@ -263,6 +263,10 @@ def test_a_database_from_before_provenance_protects_its_approvals(tmp_path, depl
     conn.execute("alter table listings drop column moved_seq")
     conn.execute("drop index idx_tokens_person")
     conn.execute("alter table tokens drop column person")
+    conn.execute("alter table listings drop column review_by")  # and what migration 6 added
+    conn.execute("drop table countries")
+    conn.execute("drop table country_revisions")
+    conn.execute("alter table submissions drop column country")
     conn.execute("pragma user_version = 4")
     conn.commit()
     conn.close()

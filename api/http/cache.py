@@ -87,12 +87,12 @@ def _plainly_spelt(scope: Scope) -> bool:
 #: The public read routes: every one answers through the ``Reader`` (api/routes/common.py, with an
 #: ``X-Dataset-Revision``) and depends on no credential.
 PUBLIC_READ_PATH = re.compile(
-    r"/v1/(?:listings(?:/[^/]+(?:/revisions)?)?|countries(?:/[^/]+(?:/listings)?)?|topics|dataset|changes)"
+    r"/v1/(?:listings(?:/[^/]+(?:/revisions)?)?|countries(?:/[^/]+(?:/listings|/revisions)?)?|topics|dataset|changes)"
 )
 #: A ``lang`` the app accepts (its parameter's pattern).
 _LANG_VALUE = re.compile(LANG_PATTERN)
 #: Routes whose answers contain no text in a negotiated language.
-_LANGUAGE_FREE = re.compile(r"/v1/(?:dataset|changes|listings/[^/]+/revisions)")
+_LANGUAGE_FREE = re.compile(r"/v1/(?:dataset|changes|(?:listings|countries)/[^/]+/revisions)")
 
 #: Headers the conditional-GET layer keeps on a 304 (ConditionalGetMiddleware, below), CORS ones included.
 _KEPT_ON_304 = frozenset({b"etag", b"cache-control", b"vary", b"content-language", b"content-location"})

@@ -118,7 +118,8 @@ IncludeParam = Annotated[
     Parameter(
         pattern=r"^(closed|unverified|risky)(,(closed|unverified|risky)){0,2}\Z",
         description="Also list what the default leaves out: `closed` petitions (past `closes_at`), "
-        "`unverified` listings (link failed twice in a row, awaiting a reviewer) and, under a country, "
+        "`unverified` listings (link failed twice in a row, or a petition past its `review_by`; both "
+        "await a reviewer) and, under a country, "
         "`risky` ones: donations and petitions toward an organization designated `undesirable`, "
         "`extremist` or `banned` in that country, where they can be prosecuted (each item's `safety` "
         "says so). Comma-separated.",

@@ -159,29 +159,41 @@ def _field_errors_from_litestar(extra: Any) -> list[FieldError]:
     return errors
 
 
-#: Body fields of a listing whose entries are keyed by language.
-_LANGUAGE_KEYED = re.compile(r"listing\.(translations|legal_risks\[[0-9]+\]\.note)")
+#: Body fields of a listing whose entries are keyed by language, besides its translations.
+_RISK_NOTE = re.compile(r"listing\.legal_risks\[[0-9]+\]\.note")
+
+
+def _language_keyed_in(field: str) -> str | None:
+    """The document (``listing`` or ``country``) a body error inside a dict keyed by language
+    is about: a listing's translations or a legal risk's note, a country advisory's translations."""
+    if field.startswith("listing.translations") or _RISK_NOTE.match(field):
+        return "listing"
+    if field.startswith("country.advisories[") and ".translations" in field:
+        return "country"
+    return None
 
 
 def _name_listing_entries(request: Request, errors: list[FieldError]) -> list[FieldError]:
-    """Body errors inside a listing's translations (or a legal risk's note) name the language,
-    as imports do (with the importer's resolver: one rule for both).
+    """Body errors inside a dict keyed by language (a listing's translations, a legal risk's
+    note, a country advisory's translations) name the language, as imports do (with the
+    importer's resolver: one rule for both).
 
     msgspec reports a dict value's position as ``[...]``; the importer's resolver finds which
     entry it was in the body litestar already decoded (kept in the scope: decoding it again
     here would be a second pass over a hostile body, on a deeper stack).
     """
-    if not any(e.in_ == "body" and _LANGUAGE_KEYED.match(e.field) for e in errors):
+    if not any(e.in_ == "body" and _language_keyed_in(e.field) for e in errors):
         return errors
     body = ScopeState.from_scope(request.scope).json
-    document = body.get("listing") if isinstance(body, dict) else None
-    if not isinstance(document, dict):
+    if not isinstance(body, dict):
         return errors
     named = []
     for error in errors:
-        if error.in_ == "body" and _LANGUAGE_KEYED.match(error.field):
-            field, detail = name_dict_paths(error.field.removeprefix("listing."), error.detail, document)
-            error = FieldError(in_="body", field=f"listing.{field}", detail=detail)
+        key = _language_keyed_in(error.field) if error.in_ == "body" else None
+        document = body.get(key) if key else None
+        if key and isinstance(document, dict):
+            field, detail = name_dict_paths(error.field.removeprefix(f"{key}."), error.detail, document)
+            error = FieldError(in_="body", field=f"{key}.{field}", detail=detail)
         named.append(error)
     return named
 

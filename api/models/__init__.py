@@ -20,7 +20,8 @@ The published spec shows ``\\Z`` as ECMA-262's ``$`` (see ``api.messages.ecma_pa
 Modules: ``common`` (shared field types and ``Base``), ``listings`` (the listing document and
 the topic taxonomy), ``risks`` (states' designations of a listing's organization, and the
 ``safety`` they mean per country), ``public`` (what the read API serves), ``curation``,
-``reports``, ``tokens``, ``vetting``. Import from ``api.models``: every public name is re-exported here.
+``reports``, ``tokens``, ``vetting``, ``countries`` (the country document and its advisories).
+Import from ``api.models``: every public name is re-exported here.
 OpenAPI component names are the class names, so a struct keeps its name wherever it lives.
 """
 
@@ -43,10 +44,14 @@ from api.models.common import (
     Timestamp,
     Title,
 )
+from api.models.countries import MAX_ADVISORIES, Advisory, CountryDocument
 from api.models.curation import (
     BaseRevision,
     Change,
     ChangePage,
+    CountryRevision,
+    CountryRevisionPage,
+    CountrySubmission,
     CreateSubmission,
     Decision,
     DecisionCreate,
@@ -59,6 +64,7 @@ from api.models.curation import (
     SubmissionCreate,
     SubmissionPage,
     UpdateSubmission,
+    VerifySubmission,
 )
 from api.models.listings import (
     Contact,
@@ -72,6 +78,7 @@ from api.models.listings import (
     Verification,
 )
 from api.models.public import (
+    AdvisoryView,
     Country,
     CountryCounts,
     DatasetInfo,
@@ -126,6 +133,9 @@ __all__ = [
     "DESIGNATIONS",
     "WITHHELD_KINDS",
     "LANGUAGE_TAG_PATTERN",
+    "MAX_ADVISORIES",
+    "Advisory",
+    "AdvisoryView",
     "Base",
     "BaseRevision",
     "Change",
@@ -136,6 +146,10 @@ __all__ = [
     "Country",
     "CountryCode",
     "CountryCounts",
+    "CountryDocument",
+    "CountryRevision",
+    "CountryRevisionPage",
+    "CountrySubmission",
     "CreateSubmission",
     "DatasetInfo",
     "DatasetItem",
@@ -196,6 +210,7 @@ __all__ = [
     "Translation",
     "UpdateSubmission",
     "Verification",
+    "VerifySubmission",
     "VettingCounts",
     "VettingSummary",
 ]

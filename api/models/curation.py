@@ -6,18 +6,23 @@ only these shapes, plus the listing document they carry.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
 
 from api.models.common import Base, HttpsUrl, Note, Slug, Timestamp
+from api.models.countries import CountryDocument
 from api.models.listings import Listing
 
 __all__ = [
     "BaseRevision",
     "Change",
     "ChangePage",
+    "CountryRevision",
+    "CountryRevisionPage",
+    "CountrySubmission",
     "CreateSubmission",
     "Decision",
     "DecisionCreate",
@@ -30,6 +35,7 @@ __all__ = [
     "SubmissionCreate",
     "SubmissionPage",
     "UpdateSubmission",
+    "VerifySubmission",
 ]
 
 BaseRevision = Annotated[int, Meta(ge=1, description="The listing revision this change was made from.")]
@@ -63,8 +69,37 @@ class RetireSubmission(Base, kw_only=True, tag_field="action", tag="retire"):
     sources: Sources
 
 
+class VerifySubmission(Base, kw_only=True, tag_field="action", tag="verify"):
+    """Say that you re-checked a listing against its sources today and it still stands."""
+
+    # Once a second person approves, verification.verified_at becomes the day of the submission
+    # (the server's date) and the review dates those given; nothing else in the listing changes.
+
+    listing_id: Slug
+    base_revision: BaseRevision
+    next_review_at: dt.date
+    """When to look again; not before today."""
+    review_by: dt.date | None = None
+    """Required for a petition without `closes_at` (its new deadline), refused for any other listing."""
+    note: Note
+    sources: Sources
+
+
+class CountrySubmission(Base, kw_only=True, tag_field="action", tag="country"):
+    """Propose a country's whole document (its advisories) as it should become."""
+
+    country: CountryDocument
+    base_revision: Annotated[
+        int,
+        Meta(ge=1, description="The country document's revision this change was made from; "
+             "leave it out for a country that has none yet."),
+    ] | None = None
+    note: Note
+    sources: Sources
+
+
 #: A submission's body, told apart by its ``action``.
-SubmissionCreate = CreateSubmission | UpdateSubmission | RetireSubmission
+SubmissionCreate = CreateSubmission | UpdateSubmission | RetireSubmission | VerifySubmission | CountrySubmission
 
 
 class FieldChange(msgspec.Struct, kw_only=True):
@@ -84,15 +119,16 @@ class Decision(msgspec.Struct, kw_only=True):
     decided_by: str | None = None
     """The reviewer's token name; shown to reviewers only."""
     applied_revision: int | None = None
-    """The listing revision the approval created."""
+    """The listing (or country document) revision the approval created."""
 
 
 class Submission(msgspec.Struct, kw_only=True):
     """A submission as curators and reviewers see it."""
 
     id: int
-    action: Literal["create", "update", "retire"]
+    action: Literal["create", "update", "retire", "verify", "country"]
     listing_id: str
+    """The listing it is about; `countries/<CC>` for a country document (`action: country`)."""
     base_revision: int | None
     status: Literal["pending", "approved", "rejected"]
     note: str
@@ -103,9 +139,12 @@ class Submission(msgspec.Struct, kw_only=True):
     submitted_by: str | None = None
     """The submitter's token name; shown to reviewers only."""
     listing: Listing | None = None
+    country: CountryDocument | None = None
+    """The proposed country document (`action: country`)."""
     decision: Decision | None = None
     current_revision: int | None = None
-    """The listing's revision now (null if it does not exist); compare with base_revision."""
+    """The listing's (or country document's) revision now (null if it does not exist);
+    compare with base_revision."""
     diff: list[FieldChange] | None = None
     """Field-by-field changes against the current revision (single-submission view only)."""
 
@@ -154,3 +193,19 @@ class ChangePage(msgspec.Struct, kw_only=True):
     """Pass as `since` to get what comes after; it is returned even on the last page, so a
     mirror can poll with it."""
     dataset_revision: int
+
+
+class CountryRevision(msgspec.Struct, kw_only=True):
+    """One accepted change of a country document: what changed and when (never who)."""
+
+    revision: int
+    action: Literal["create", "update", "retire"]
+    at: Timestamp
+    changed: list[str]
+    """Fields that differ from the previous revision (dotted paths; `advisories` as a whole)."""
+    country: CountryDocument
+
+
+class CountryRevisionPage(msgspec.Struct, kw_only=True):
+    data: list[CountryRevision]
+    next_cursor: str | None = None

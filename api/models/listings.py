@@ -54,6 +54,9 @@ class PetitionBlock(Base, kw_only=True):
     """Who the petition addresses."""
     closes_at: dt.date | None = None
     """Last day it collects signatures, when the organizer publishes one."""
+    review_by: dt.date | None = None
+    """For a petition without `closes_at` (and only then): the last day it stays in the default
+    lists unless a person re-checks that it is still open. Our own scheduling, not the organizer's."""
 
 
 class DonationBlock(Base, kw_only=True):

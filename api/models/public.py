@@ -6,15 +6,18 @@ never documents anyone writes; ``api.services.read_model`` fills them.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 import msgspec
 
 from api.models.common import Base, Kind, Timestamp
+from api.models.countries import CountryDocument
 from api.models.listings import DonationBlock, Listing, OrganizationBlock, PetitionBlock, Topic, Verification
 from api.models.risks import Safety
 
 __all__ = [
+    "AdvisoryView",
     "Country",
     "CountryCounts",
     "DatasetInfo",
@@ -68,10 +71,12 @@ class ListingView(msgspec.Struct, kw_only=True):
     """Languages in which this listing's title and summary exist here."""
     status: Literal["active", "closed", "unverified", "retired"]
     """`closed`: a petition past its `closes_at`; `unverified`: its link failed twice in a row
-    and no reviewer has acted yet. Neither is in the default lists (see `include`)."""
+    and no reviewer has acted yet, or a petition past its `petition.review_by` that nobody has
+    re-checked since. Neither is in the default lists (see `include`)."""
     verification: Verification
     review_overdue: bool
-    """True when `verification.next_review_at` has passed: a curator should look again."""
+    """True when `verification.next_review_at` has passed (a curator should look again), and so
+    also when a petition's `petition.review_by` has."""
     link_check: LinkCheck
     revision: int
     """This listing's own revision number; it moves on every accepted change."""
@@ -101,8 +106,21 @@ class CountryCounts(msgspec.Struct, kw_only=True):
     total: int
 
 
+class AdvisoryView(msgspec.Struct, kw_only=True):
+    """A legal risk for people in this country, in one language (`lang`)."""
+
+    title: str
+    summary: str
+    lang: str
+    """Language of `title` and `summary`: the best match for the request among those the
+    advisory has."""
+    since: dt.date
+    sources: list[str]
+    """Where every fact in it can be checked."""
+
+
 class Country(msgspec.Struct, kw_only=True):
-    """A country with listings; names come from CLDR."""
+    """A country with listings or advisories; names come from CLDR."""
 
     code: str
     name: str
@@ -111,6 +129,9 @@ class Country(msgspec.Struct, kw_only=True):
     worldwide: bool
     """True only for the pseudo-country `XX`, which holds listings for people anywhere."""
     counts: CountryCounts
+    advisories: list[AdvisoryView]
+    """What a reader in this country risks by acting (donating, signing), and where to get
+    help staying safe; in the order curators chose. Empty where there are none."""
 
 
 class Page(msgspec.Struct, kw_only=True):
@@ -154,6 +175,8 @@ class DatasetInfo(msgspec.Struct, kw_only=True):
     license: str
     topics: list[Topic]
     listings: list[DatasetItem]
+    countries: list[CountryDocument]
+    """Every country document (its advisories in every language), by code."""
 
 
 class Health(msgspec.Struct, kw_only=True):

@@ -29,6 +29,9 @@ class OverdueReview(msgspec.Struct, kw_only=True):
     listing_id: str
     next_review_at: dt.date
     days_overdue: int
+    review_by: dt.date | None = None
+    """For a petition without a closing day: the last day it stays in the default lists unless
+    re-verified (`action: verify` submission); past it, it is `unverified`."""
 
 
 class LinkProblem(msgspec.Struct, kw_only=True):
@@ -80,4 +83,5 @@ class HoldRelease(Base, kw_only=True):
 
 class HoldReleased(msgspec.Struct, kw_only=True):
     listing_id: str
-    status: Literal["active", "closed"]
+    status: Literal["active", "closed", "unverified"]
+    """`unverified` when the listing is also a petition past its `review_by`."""

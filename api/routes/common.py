@@ -132,6 +132,7 @@ def _language_headers(value: Any) -> dict[str, str]:
         safety = getattr(item, "safety", None)
         if safety is not None:
             langs.update(dict.fromkeys(note.lang for note in safety.notes if note.lang))
+        langs.update(dict.fromkeys(advisory.lang for advisory in getattr(item, "advisories", None) or ()))
     return {"Content-Language": ", ".join(langs)} if langs else {}
 
 

@@ -31,9 +31,10 @@ class DatasetController(Controller):
         summary="The whole public dataset",
         description="Every listing that is not retired (closed and unverified ones included, with their "
         "`status`) as its listing document plus server-owned fields, "
-        "with the taxonomy, the dataset revision and the data licence. Send "
-        "`Accept: application/x-ndjson` for one listing per line instead (no envelope; the revision "
-        "is in the `X-Dataset-Revision` header). `Accept` is negotiated with q-values (RFC 9110); "
+        "with the taxonomy, every country document (`countries`: advisories in every language), the "
+        "dataset revision and the data licence. Send "
+        "`Accept: application/x-ndjson` for one listing per line instead (listings only, no envelope; "
+        "the revision is in the `X-Dataset-Revision` header). `Accept` is negotiated with q-values (RFC 9110); "
         "when it names neither type, the answer is JSON.",
         responses=problem_responses(400),
     )

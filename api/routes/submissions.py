@@ -28,7 +28,8 @@ __all__ = ["SubmissionsController"]
 
 def _submission_view(store: Store, row: SubmissionRow, identity: Identity, *, with_diff: bool = False) -> Submission:
     reviewer = identity.at_least("reviewer")
-    current = store.listings.get(row.listing_id)
+    code = curation.country_code_of(row.listing_id)
+    current = store.countries.get(code) if code is not None else store.listings.get(row.listing_id)
     decision = None
     if row.status != "pending":
         decision = Decision(
@@ -41,7 +42,7 @@ def _submission_view(store: Store, row: SubmissionRow, identity: Identity, *, wi
     diff = None
     if with_diff:
         before = current.document if current is not None and current.status != "retired" else None
-        after = None if row.action == "retire" else row.document
+        after = None if row.action == "retire" else row.country if code is not None else row.document
         diff = curation.diff_documents(before, after)
     return Submission(
         id=row.id,
@@ -55,6 +56,7 @@ def _submission_view(store: Store, row: SubmissionRow, identity: Identity, *, wi
         mine=row.submitter_person == identity.person,
         submitted_by=row.submitter_name if reviewer else None,
         listing=row.document,
+        country=row.country,
         decision=decision,
         current_revision=current.revision if current is not None else None,
         diff=diff,
@@ -80,9 +82,10 @@ class SubmissionsController(Controller):
     @post(
         "/",
         summary="Propose a change",
-        description="Propose creating, updating or retiring a listing. The listing document is validated "
-        "exactly as `actiondir import` validates files. Nothing goes live until a second person, a "
-        "reviewer, approves it.",
+        description="Propose creating, updating or retiring a listing, re-verifying one (`verify`), or a "
+        "country's whole document with its advisories (`country`). Documents are validated exactly as "
+        "`actiondir import` validates files. Nothing goes live until a second person, a reviewer, "
+        "approves it.",
         responses=problem_responses(400, 401, 403, 404, 409),
         response_headers=[
             ResponseHeader(
@@ -106,7 +109,8 @@ class SubmissionsController(Controller):
         "/",
         summary="List submissions",
         description="Oldest first, so `status=pending` is the review queue. A curator sees their own "
-        "submissions; reviewers see everyone's.",
+        "submissions; reviewers see everyone's. A country document's submissions name it "
+        "`countries/<CC>` in `listing_id`.",
         responses=problem_responses(400, 401, 403),
     )
     async def list_submissions(
@@ -132,7 +136,8 @@ class SubmissionsController(Controller):
     @get(
         "/{submission_id:int}",
         summary="Get one submission, with its diff",
-        description="The submission with a field-by-field `diff` against the listing's current revision.",
+        description="The submission with a field-by-field `diff` against the listing's (or country "
+        "document's) current revision.",
         responses=problem_responses(400, 401, 403, 404),
     )
     async def get_submission(self, store: StoreDep, identity: IdentityDep, submission_id: IdPath) -> Response[Submission]:
@@ -144,7 +149,8 @@ class SubmissionsController(Controller):
         guards=[requires("reviewer")],
         summary="Approve or reject a submission",
         description="A reviewer decides on someone else's submission (never their own). Approving applies "
-        "the change, writes a new listing revision and moves the dataset revision in one transaction; "
+        "the change, writes a new listing (or country document) revision and moves the dataset revision in "
+        "one transaction; "
         "a stale `base_revision` answers 409 with `current_revision` and changes nothing. Decisions are final.",
         status_code=200,
         responses=problem_responses(400, 401, 403, 404, 409),

@@ -14,18 +14,31 @@ import msgspec
 from api.credentials import Identity
 from api.errors import Conflict, FourEyesViolation, Invalid, NotFound
 from api.models import (
+    CountryDocument,
+    CountrySubmission,
     CreateSubmission,
     FieldChange,
     Listing,
+    PetitionBlock,
     RetireSubmission,
     SubmissionCreate,
     UpdateSubmission,
+    VerifySubmission,
 )
 from api.store import Store, SubmissionRow
-from api.validation import check_listing, listing_domains, other_listings_domains
+from api.validation import check_country_document, check_listing, country_domains, listing_domains, other_listings_domains
 from api.vetting import check_text, check_url
 
-__all__ = ["check_free_text", "decide", "diff_documents", "submit"]
+__all__ = ["COUNTRY_TARGET_PREFIX", "check_free_text", "country_code_of", "decide", "diff_documents", "submit"]
+
+#: A country document's submissions name it ``countries/<CC>`` where a listing's name its id:
+#: no listing id can look like that (ids are lower-case slugs without ``/``).
+COUNTRY_TARGET_PREFIX = "countries/"
+
+
+def country_code_of(target: str) -> str | None:
+    """The country code a submission is about, or None when it is about a listing."""
+    return target[len(COUNTRY_TARGET_PREFIX) :] if target.startswith(COUNTRY_TARGET_PREFIX) else None
 
 
 def _listing_id(data: SubmissionCreate) -> str:
@@ -68,12 +81,134 @@ def _check_base(store: Store, action: str, listing_id: str, base_revision: int |
         raise NotFound(f"no listing with id {listing_id!r}")
     if current.status == "retired" and action == "retire":
         raise Conflict(f"listing {listing_id!r} is already retired", current_revision=current.revision)
+    if current.status == "retired" and action == "verify":
+        raise Conflict(
+            f"listing {listing_id!r} is retired: to bring it back, submit an update", current_revision=current.revision
+        )
     if current.revision != base_revision:
         raise Conflict(
             f"listing {listing_id!r} is at revision {current.revision}, not {base_revision}: "
             "rebase your change on the current revision and submit it again",
             current_revision=current.revision,
         )
+
+
+#: Where a re-check's problems are named: the fields of the ``verify`` body that set them.
+_VERIFY_FIELDS = {"listing.verification.next_review_at": "next_review_at", "listing.petition.review_by": "review_by"}
+
+
+def _verified_document(store: Store, data: VerifySubmission) -> Listing:
+    """The listing as a re-check leaves it: ``verified_at`` the day of the submission (the
+    server's, never the client's, date), the review dates given, nothing else changed."""
+    _check_base(store, "verify", data.listing_id, data.base_revision)
+    current = store.listings.get(data.listing_id)
+    assert current is not None
+    doc, today = current.document, store.now().date()
+    if data.next_review_at < today:
+        raise Invalid([("next_review_at", f"must not be before today ({today.isoformat()}), the day of this re-check")])
+    open_ended = doc.kind == "petition" and (doc.petition is None or doc.petition.closes_at is None)
+    if data.review_by is not None and not open_ended:
+        raise Invalid([("review_by", "only for a petition without closes_at")])
+    if data.review_by is None and open_ended:
+        raise Invalid([("review_by", "required for a petition without closes_at: the new last day it stays listed")])
+    petition = doc.petition
+    if open_ended:
+        petition = msgspec.structs.replace(petition or PetitionBlock(), review_by=data.review_by)
+    verification = msgspec.structs.replace(doc.verification, verified_at=today, next_review_at=data.next_review_at)
+    document = msgspec.structs.replace(doc, verification=verification, petition=petition)
+    try:
+        _check_document(store, document)
+    except Invalid as exc:
+        raise Invalid([(_VERIFY_FIELDS.get(f, f), m) for f, m in exc.problems]) from None
+    return document
+
+
+def _known_domains(store: Store) -> frozenset[str]:
+    """Every domain the directory vouches for: all listings' (retired ones too) and all
+    country documents'."""
+    listings = (row.document for row in store.listings.each(statuses=("active", "closed", "retired")))
+    return frozenset(d for doc in listings for d in listing_domains(doc)) | frozenset(
+        d for row in store.countries.all() for d in country_domains(row.document)
+    )
+
+
+def _check_country_document(store: Store, document: CountryDocument) -> None:
+    """The proposed country document against every rule an import applies, at submission and
+    again at approval. Known domains: every listing's, every other country's, and every domain
+    this country's stored revisions had (``check_country_document`` adds the document's own)."""
+    listings = (row.document for row in store.listings.each(statuses=("active", "closed", "retired")))
+    known = frozenset(d for doc in listings for d in listing_domains(doc))
+    known |= frozenset(d for row in store.countries.all() if row.code != document.code for d in country_domains(row.document))
+    known |= frozenset(d for revision in store.countries.revisions(document.code) for d in country_domains(revision.document))
+    problems = check_country_document(document, known_domains=known)
+    if problems:
+        raise Invalid([(f"country.{f}", m) for f, m in problems])
+
+
+def _check_country_base(store: Store, code: str, base_revision: int | None) -> None:
+    """The country document must be where the proposal was made from (409 with the current
+    revision if not): absent for a first document, at ``base_revision`` otherwise."""
+    current = store.countries.get(code)
+    if current is None:
+        if base_revision is not None:
+            raise NotFound(f"country {code!r} has no document yet: leave out base_revision")
+        return
+    if base_revision is None:
+        raise Conflict(
+            f"country {code!r} already has a document (revision {current.revision}): "
+            "submit your change with base_revision",
+            current_revision=current.revision,
+        )
+    if current.revision != base_revision:
+        raise Conflict(
+            f"country {code!r} is at revision {current.revision}, not {base_revision}: "
+            "rebase your change on the current revision and submit it again",
+            current_revision=current.revision,
+        )
+
+
+def _submit_country(store: Store, identity: Identity, data: CountrySubmission) -> int:
+    """A proposed country document: the same rules, four-eyes and stale-base checks as a listing's."""
+    document = data.country
+    _check_country_document(store, document)
+    with store.transaction():
+        _check_country_base(store, document.code, data.base_revision)
+        known = _known_domains(store) | country_domains(document)
+        bad_sources = [
+            problem for i, url in enumerate(data.sources) for problem in check_url(f"sources[{i}]", url, known_domains=known)
+        ]
+        if bad_sources:
+            raise Invalid(bad_sources)
+        target = f"{COUNTRY_TARGET_PREFIX}{document.code}"
+        submission_id = store.submissions.add(
+            action="country",
+            listing_id=target,
+            base_revision=data.base_revision,
+            document=None,
+            country=document,
+            note=data.note,
+            sources=data.sources,
+            submitted_by=identity.token_id,
+        )
+        store.audit.add(
+            actor=identity.name,
+            action="submission.create",
+            target=f"submission:{submission_id}",
+            details={"action": "country", "listing_id": target, "base_revision": data.base_revision},
+        )
+    return submission_id
+
+
+def _apply_country(store: Store, submission: SubmissionRow) -> int:
+    """Approve a country document: the base and the rules once more, then a new revision."""
+    document = submission.country
+    assert document is not None
+    _check_country_base(store, document.code, submission.base_revision)
+    try:
+        _check_country_document(store, document)
+    except Invalid as exc:  # the rules or the other documents moved since it was submitted
+        raise Conflict(f"the proposed country document is no longer valid: {exc.detail}") from None
+    return store.countries.apply(document)
 
 
 def check_free_text(field: str, text: str) -> None:
@@ -86,12 +221,17 @@ def check_free_text(field: str, text: str) -> None:
 def submit(store: Store, identity: Identity, data: SubmissionCreate) -> int:
     """Record a proposed change; nothing goes live until a second person approves it."""
     check_free_text("note", data.note)
-    action = data.__struct_config__.tag  # "create" | "update" | "retire"
+    if isinstance(data, CountrySubmission):
+        return _submit_country(store, identity, data)
+    action = data.__struct_config__.tag  # "create" | "update" | "retire" | "verify"
     listing_id = _listing_id(data)
-    document = None if isinstance(data, RetireSubmission) else data.listing
     base_revision = None if isinstance(data, CreateSubmission) else data.base_revision
-    if document is not None:
-        _check_document(store, document)
+    if isinstance(data, VerifySubmission):
+        document: Listing | None = _verified_document(store, data)
+    else:
+        document = None if isinstance(data, RetireSubmission) else data.listing
+        if document is not None:
+            _check_document(store, document)
     with store.transaction():
         _check_base(store, action, listing_id, base_revision)
         # The evidence passes the URL policy too (after the state checks: a 404/409 comes first).
@@ -137,7 +277,9 @@ def decide(store: Store, identity: Identity, submission_id: int, decision: str, 
         if submission.submitter_person == identity.person:
             raise FourEyesViolation("you submitted this change: a second reviewer must decide on it (four-eyes rule)")
         applied = None
-        if decision == "approve":
+        if decision == "approve" and submission.action == "country":
+            applied = _apply_country(store, submission)
+        elif decision == "approve":
             _check_base(store, submission.action, submission.listing_id, submission.base_revision)
             if submission.document is not None:
                 try:
@@ -171,8 +313,9 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
-def diff_documents(before: Listing | None, after: Listing | None) -> list[FieldChange]:
-    """Field-by-field changes as dotted paths (lists compared whole), in document order."""
+def diff_documents(before: msgspec.Struct | None, after: msgspec.Struct | None) -> list[FieldChange]:
+    """Field-by-field changes of two listing (or two country) documents as dotted paths
+    (lists compared whole), in document order."""
     old = _flatten(msgspec.to_builtins(before)) if before is not None else {}
     new = _flatten(msgspec.to_builtins(after)) if after is not None else {}
     changes = []

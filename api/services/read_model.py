@@ -17,10 +17,14 @@ from api.i18n import best_language, country_name, language_name, ui_language
 from api.models import (
     COUNTRY_WORLDWIDE,
     DANGER_DESIGNATIONS,
+    AdvisoryView,
     Change,
     ChangePage,
     Country,
     CountryCounts,
+    CountryDocument,
+    CountryRevision,
+    CountryRevisionPage,
     DatasetInfo,
     DatasetItem,
     LinkCheck,
@@ -37,13 +41,15 @@ from api.models import (
     TopicPage,
     TopicView,
 )
-from api.store import LinkStatus, ListingRow, Store, Visibility
+from api.store import LinkStatus, ListingRow, Store, Visibility, review_deadline
 
 __all__ = [
     "CursorInvalid",
+    "advisory_views",
     "DATA_LICENSE",
     "build_countries",
     "build_country",
+    "build_country_revisions",
     "build_dataset",
     "build_listing",
     "build_listing_page",
@@ -129,6 +135,12 @@ def safety_for(doc: Listing, country: str, preferences: tuple[str, ...]) -> Safe
     return Safety(level="caution" if notes else "none", notes=notes)
 
 
+def _review_overdue(doc: Listing, today: dt.date) -> bool:
+    """A curator should look again: ``next_review_at`` has passed, or a petition's ``review_by``."""
+    deadline = review_deadline(doc)
+    return doc.verification.next_review_at < today or (deadline is not None and deadline < today)
+
+
 def listing_view(
     row: ListingRow,
     preferences: tuple[str, ...],
@@ -154,7 +166,7 @@ def listing_view(
         languages=doc.languages,
         translations=available,
         status=row.public_status(today),
-        review_overdue=doc.verification.next_review_at < today,
+        review_overdue=_review_overdue(doc, today),
         verification=doc.verification,
         link_check=LinkCheck(
             status=_UNCHECKED if row.link_status == "unchecked" else row.link_status, checked_at=row.link_checked_at
@@ -221,7 +233,23 @@ def build_listing(
     return listing_view(row, preferences, labels, ui_language(preferences), today, country)
 
 
-def _country(code: str, counts: dict[str, int], lang: str) -> Country:
+def advisory_views(document: CountryDocument | None, preferences: tuple[str, ...]) -> list[AdvisoryView]:
+    """A country's advisories, each in the best language it has for the reader."""
+    if document is None:
+        return []
+    views = []
+    for advisory in document.advisories:
+        lang = best_language(list(advisory.translations), preferences)
+        text = advisory.translations[lang]
+        views.append(
+            AdvisoryView(title=text.title, summary=text.summary, lang=lang, since=advisory.since, sources=advisory.sources)
+        )
+    return views
+
+
+def _country(
+    code: str, counts: dict[str, int], lang: str, document: CountryDocument | None, preferences: tuple[str, ...]
+) -> Country:
     per_kind = {kind: counts.get(kind, 0) for kind in _KINDS}
     return Country(
         code=code,
@@ -229,22 +257,26 @@ def _country(code: str, counts: dict[str, int], lang: str) -> Country:
         lang=lang,
         worldwide=code == COUNTRY_WORLDWIDE,
         counts=CountryCounts(**per_kind, total=sum(per_kind.values())),
+        advisories=advisory_views(document, preferences),
     )
 
 
 def build_countries(store: Store, preferences: tuple[str, ...], visibility: Visibility) -> Page:
-    """Countries with listings, by code; the worldwide pseudo-country ``XX`` comes last."""
+    """Countries with listings or advisories, by code; the worldwide pseudo-country ``XX`` comes last."""
     lang = ui_language(preferences)
     counts = store.listings.count_by_country(visibility)
-    codes = sorted(counts, key=lambda c: (c == COUNTRY_WORLDWIDE, c))
-    return Page(data=[_country(code, counts[code], lang) for code in codes])
+    documents = {row.code: row.document for row in store.countries.all() if row.document.advisories}
+    codes = sorted(set(counts) | set(documents), key=lambda c: (c == COUNTRY_WORLDWIDE, c))
+    return Page(data=[_country(code, counts.get(code, {}), lang, documents.get(code), preferences) for code in codes])
 
 
 def build_country(store: Store, code: str, preferences: tuple[str, ...], visibility: Visibility) -> Country | None:
+    """One country with listings or advisories; None when it has neither."""
     counts = store.listings.count_by_country(visibility).get(code)
-    if counts is None:
+    document = store.countries.active(code)
+    if counts is None and (document is None or not document.advisories):
         return None
-    return _country(code, counts, ui_language(preferences))
+    return _country(code, counts or {}, ui_language(preferences), document, preferences)
 
 
 def build_topics(store: Store, preferences: tuple[str, ...], visibility: Visibility) -> TopicPage:
@@ -283,6 +315,7 @@ def build_dataset(store: Store, revision: int, today: dt.date) -> DatasetInfo:
         license=DATA_LICENSE,
         topics=store.topics.all(),
         listings=dataset_items(store, today),
+        countries=[row.document for row in store.countries.all()],
     )
 
 
@@ -299,6 +332,20 @@ def build_revisions(store: Store, listing_id: str) -> ListingRevisionPage | None
         )
         previous = row.document
     return ListingRevisionPage(data=data)
+
+
+def build_country_revisions(store: Store, code: str) -> CountryRevisionPage | None:
+    """Every accepted change of a country document, oldest first; None when it never had one."""
+    rows = store.countries.revisions(code)
+    if not rows:
+        return None
+    data = []
+    previous = None
+    for row in rows:
+        changed = [] if row.action == "retire" else [c.field for c in diff_documents(previous, row.document)]
+        data.append(CountryRevision(revision=row.revision, action=row.action, at=row.created_at, changed=changed, country=row.document))
+        previous = row.document
+    return CountryRevisionPage(data=data)
 
 
 _FEED_PREFIX = "s1."

@@ -20,7 +20,7 @@ from api.models import (
 )
 from api.services.curation import check_free_text
 from api.services.reports import report_view
-from api.store import Store
+from api.store import Store, review_deadline
 
 __all__ = ["build_summary", "release_hold", "CLOSING_SOON", "RECENTLY_CLOSED"]
 
@@ -41,6 +41,7 @@ def build_summary(store: Store, today: dt.date) -> VettingSummary:
                     listing_id=row.id,
                     next_review_at=doc.verification.next_review_at,
                     days_overdue=(today - doc.verification.next_review_at).days,
+                    review_by=review_deadline(doc),
                 )
             )
         closes_at = doc.petition.closes_at if doc.petition else None

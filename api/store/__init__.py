@@ -2,9 +2,10 @@
 
 Why this shape: ``Store`` owns the connection (``api.store.db``: pragmas, the clock,
 transactions, read-only mode) and composes one repository per aggregate, each in its own
-module — ``listings`` and ``topics`` (listings.py), ``dataset`` (imports.py: imports and
-export manifests), ``tokens``, ``submissions`` and ``audit`` (curation.py), ``reports``
-(reports.py), ``link_checks`` (link_checks.py). A caller says which aggregate it works on
+module — ``listings`` and ``topics`` (listings.py), ``countries`` (countries.py: country
+documents and their advisories), ``dataset`` (imports.py: imports and export manifests),
+``tokens``, ``submissions`` and ``audit`` (curation.py), ``reports`` (reports.py),
+``link_checks`` (link_checks.py). A caller says which aggregate it works on
 (``store.reports.add(...)``); none of them sees the connection or SQL. One transaction
 (``store.transaction()``) spans repositories, so a decision, the listing change it applies
 and its audit row commit together.
@@ -21,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from api.clock import Clock
+from api.store.countries import CountryRepository, CountryRevisionRow, CountryRow
 from api.store.curation import (
     AuditRepository,
     AuditRow,
@@ -45,7 +47,15 @@ from api.store.imports import (
     UnsyncedChange,
 )
 from api.store.link_checks import LatestLinkCheck, LinkCheckRepository, LinkCheckRow
-from api.store.listings import LinkStatus, ListingRepository, ListingRow, RevisionRow, TopicRepository, Visibility
+from api.store.listings import (
+    LinkStatus,
+    ListingRepository,
+    ListingRow,
+    RevisionRow,
+    TopicRepository,
+    Visibility,
+    review_deadline,
+)
 from api.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from api.store.reports import ReportRepository, ReportRow
 from api.store.search import fts_query
@@ -54,6 +64,8 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "AuditRow",
+    "CountryRevisionRow",
+    "CountryRow",
     "CurationWouldBeLost",
     "DatabaseNotReady",
     "ExportManifest",
@@ -73,6 +85,7 @@ __all__ = [
     "Visibility",
     "fts_query",
     "is_busy_error",
+    "review_deadline",
 ]
 
 
@@ -97,7 +110,8 @@ class Store:
         self._db = db = Database(path, create=create, read_only=read_only, busy_timeout_ms=busy_timeout_ms, clock=clock)
         self.listings = ListingRepository(db)
         self.topics = TopicRepository(db)
-        self.dataset = DatasetRepository(db, self.listings, self.topics)
+        self.countries = CountryRepository(db)
+        self.dataset = DatasetRepository(db, self.listings, self.topics, self.countries)
         self.tokens = TokenRepository(db)
         self.submissions = SubmissionRepository(db)
         self.audit = AuditRepository(db)

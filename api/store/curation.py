@@ -16,7 +16,7 @@ from typing import Any, Literal
 import msgspec
 
 from api.identity import person_key
-from api.models import Listing
+from api.models import CountryDocument, Listing
 from api.store.db import Database
 
 __all__ = [
@@ -32,11 +32,12 @@ __all__ = [
 ]
 
 TokenRole = Literal["curator", "reviewer", "admin"]
-SubmissionAction = Literal["create", "update", "retire"]
+SubmissionAction = Literal["create", "update", "retire", "verify", "country"]
 SubmissionStatus = Literal["pending", "approved", "rejected"]
 
 _encoder = msgspec.json.Encoder()
 _listing_decoder = msgspec.json.Decoder(Listing)
+_country_decoder = msgspec.json.Decoder(CountryDocument)
 _sources_decoder = msgspec.json.Decoder(list[str])
 
 
@@ -57,8 +58,11 @@ class SubmissionRow(msgspec.Struct, frozen=True, kw_only=True):
     id: int
     action: SubmissionAction
     listing_id: str
+    """The listing's id; ``countries/<CC>`` for a country document."""
     base_revision: int | None
     document: Listing | None
+    country: CountryDocument | None
+    """The proposed country document (``action: country``)."""
     note: str
     sources: list[str]
     status: SubmissionStatus
@@ -84,12 +88,14 @@ class AuditRow(msgspec.Struct, frozen=True, kw_only=True):
 
 _TOKEN_COLUMNS = "select id, name, person, role, hash, created_at, expires_at, last_used_at, revoked_at from tokens"
 _SUBMISSION_COLUMNS = (
-    "select s.id, s.action, s.listing_id, s.base_revision, s.document, s.note, s.sources, s.status, "
+    "select s.id, s.action, s.listing_id, s.base_revision, s.document, s.country, s.note, s.sources, s.status, "
     "s.submitted_by, t.name as submitter_name, t.person as submitter_person, s.submitted_at, s.decided_by, "
     "d.name as decider_name, s.decided_at, s.reason, s.applied_revision "
     "from submissions s join tokens t on t.id = s.submitted_by left join tokens d on d.id = s.decided_by"
 )
-_SUBMISSION_DECODE = {"document": _listing_decoder.decode, "sources": _sources_decoder.decode}
+_SUBMISSION_DECODE = {
+    "document": _listing_decoder.decode, "country": _country_decoder.decode, "sources": _sources_decoder.decode,
+}
 
 
 class TokenRepository:
@@ -146,15 +152,17 @@ class SubmissionRepository:
         note: str,
         sources: list[str],
         submitted_by: int,
+        country: CountryDocument | None = None,
     ) -> int:
         cursor = self._db.execute(
-            "insert into submissions (action, listing_id, base_revision, document, note, sources, status, "
-            "submitted_by, submitted_at) values (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+            "insert into submissions (action, listing_id, base_revision, document, country, note, sources, status, "
+            "submitted_by, submitted_at) values (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
             (
                 action,
                 listing_id,
                 base_revision,
                 _encoder.encode(document).decode() if document is not None else None,
+                _encoder.encode(country).decode() if country is not None else None,
                 note,
                 json.dumps(sources),
                 submitted_by,

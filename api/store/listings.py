@@ -31,6 +31,7 @@ __all__ = [
     "RevisionRow",
     "TopicRepository",
     "Visibility",
+    "review_deadline",
 ]
 
 ListingStatus = Literal["active", "retired"]
@@ -42,9 +43,25 @@ _encoder = msgspec.json.Encoder()
 _listing_decoder = msgspec.json.Decoder(Listing)
 
 
+def review_deadline(listing: Listing) -> dt.date | None:
+    """The day after which a petition without a closing day leaves the default lists until a
+    person re-checks it: its ``review_by``. A petition stored before ``review_by`` existed (or
+    written without one) falls back to its ``next_review_at``, so none can stay listed for ever.
+    None for every other listing: they close by their ``closes_at`` or never."""
+    if listing.kind != "petition":
+        return None
+    petition = listing.petition
+    if petition is not None and petition.closes_at is not None:
+        return None
+    if petition is not None and petition.review_by is not None:
+        return petition.review_by
+    return listing.verification.next_review_at
+
+
 @dataclass(frozen=True, slots=True)
 class Visibility:
     """Which listings the public lists show: by default neither closed petitions nor held ones,
+    nor petitions past their ``review_by`` that nobody has re-checked (``unverified`` too),
     and, under a country, no donation or petition toward an organization whose support is an
     offence there (``api.models.risks``)."""
 
@@ -59,9 +76,11 @@ def _visible(visibility: Visibility | None, alias: str = "") -> tuple[str, list[
     a = f"{alias}." if alias else ""
     if visibility is None:
         return f"{a}status = 'active'", []
+    today = visibility.today.isoformat()
     return (
-        f"{a}status = 'active' and (? or {a}link_hold = 0) and (? or {a}closes_at is null or {a}closes_at >= ?)",
-        [int(visibility.include_unverified), int(visibility.include_closed), visibility.today.isoformat()],
+        f"{a}status = 'active' and (? or ({a}link_hold = 0 and ({a}review_by is null or {a}review_by >= ?))) "
+        f"and (? or {a}closes_at is null or {a}closes_at >= ?)",
+        [int(visibility.include_unverified), today, int(visibility.include_closed), today],
     )
 
 
@@ -99,13 +118,17 @@ class ListingRow(msgspec.Struct, frozen=True, kw_only=True):
     """Held out of the default lists: its link failed twice in a row and no reviewer has acted."""
 
     def public_status(self, today: dt.date) -> PublicStatus:
-        """active | closed (a petition past its closing day) | unverified (held) | retired."""
+        """active | closed (a petition past its closing day) | unverified (held, or a petition
+        past its ``review_by`` that nobody has re-checked) | retired."""
         if self.status == "retired":
             return "retired"
         closes_at = self.document.petition.closes_at if self.document.petition else None
         if closes_at is not None and closes_at < today:
             return "closed"
         if self.link_hold:
+            return "unverified"
+        deadline = review_deadline(self.document)
+        if deadline is not None and deadline < today:
             return "unverified"
         return "active"
 
@@ -331,13 +354,18 @@ class ListingRepository:
         worldwide = int(listing.countries == [COUNTRY_WORLDWIDE])
         before = self._db.scalar("select worldwide from listings where id = ?", (listing.id,))
         closes_at = listing.petition.closes_at if listing.petition else None
+        review_by = review_deadline(listing)
         self._db.execute(
-            "insert into listings (id, kind, status, worldwide, revision, updated_at, document, closes_at, link_hold) "
-            "values (?, ?, 'active', ?, ?, ?, ?, ?, 0) on conflict (id) do update set kind = excluded.kind, "
+            "insert into listings (id, kind, status, worldwide, revision, updated_at, document, closes_at, review_by, "
+            "link_hold) values (?, ?, 'active', ?, ?, ?, ?, ?, ?, 0) on conflict (id) do update set kind = excluded.kind, "
             "status = excluded.status, worldwide = excluded.worldwide, revision = excluded.revision, "
             "updated_at = excluded.updated_at, document = excluded.document, closes_at = excluded.closes_at, "
+            "review_by = excluded.review_by, "
             "link_hold = excluded.link_hold",  # an accepted change is a reviewer's act: the hold is released
-            (listing.id, listing.kind, worldwide, revision, stamp, document, closes_at.isoformat() if closes_at else None),
+            (
+                listing.id, listing.kind, worldwide, revision, stamp, document,
+                closes_at.isoformat() if closes_at else None, review_by.isoformat() if review_by else None,
+            ),
         )
         self._db.execute("delete from listing_countries where listing_id = ?", (listing.id,))
         self._db.executemany(

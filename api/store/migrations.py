@@ -191,11 +191,40 @@ def _m5_provenance(db: sqlite_utils.Database) -> None:
     db["tokens"].create_index(["person"])
 
 
+def _m6_advisories_and_review_by(db: sqlite_utils.Database) -> None:
+    # A petition without a closing day leaves the default lists after its review deadline
+    # (api.store.listings.review_deadline) until someone re-checks it: the deadline as a column
+    # the filters can use, filled for the petitions stored before it existed.
+    db["listings"].add_column("review_by", str)
+    db.execute(
+        "update listings set review_by = coalesce(json_extract(document, '$.petition.review_by'), "
+        "json_extract(document, '$.verification.next_review_at')) "
+        "where kind = 'petition' and json_extract(document, '$.petition.closes_at') is null"
+    )
+    # Country documents (their advisories), kept like listings: the canonical JSON document,
+    # and an immutable row per accepted change (api/store/countries.py).
+    db["countries"].create(
+        {"code": str, "status": str, "revision": int, "updated_at": str, "document": str},
+        pk="code",
+        not_null={"status", "revision", "updated_at", "document"},
+    )
+    db["country_revisions"].create(
+        {"seq": int, "code": str, "revision": int, "action": str, "document": str, "created_at": str, "origin": str},
+        pk="seq",
+        not_null={"code", "revision", "action", "document", "created_at", "origin"},
+    )
+    db["country_revisions"].create_index(["code", "revision"], unique=True)
+    # A curator's proposed country document (``action = 'country'``; listing_id holds
+    # ``countries/<CC>``, which no listing id can be).
+    db["submissions"].add_column("country", str)
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _m1_initial,
     _m2_curation,
     _m3_link_checks,
     _m4_lifecycle,
     _m5_provenance,
+    _m6_advisories_and_review_by,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -14,12 +14,17 @@ from actiondir_client._version import __version__
 from actiondir_client.client import AsyncChangeFeed, AsyncClient, ChangeFeed, Client
 from actiondir_client.errors import ProblemError
 from actiondir_client.models import (
+    Advisory,
+    AdvisoryView,
     Change,
     ChangePage,
     Contact,
     Country,
     CountryCounts,
+    CountryDocument,
     CountryPage,
+    CountryRevision,
+    CountryRevisionPage,
     DatasetInfo,
     DatasetItem,
     DonationBlock,
@@ -43,6 +48,8 @@ from actiondir_client.models import (
 )
 
 __all__ = [
+    "Advisory",
+    "AdvisoryView",
     "AsyncChangeFeed",
     "AsyncClient",
     "Change",
@@ -52,7 +59,10 @@ __all__ = [
     "Contact",
     "Country",
     "CountryCounts",
+    "CountryDocument",
     "CountryPage",
+    "CountryRevision",
+    "CountryRevisionPage",
     "DatasetInfo",
     "DatasetItem",
     "DonationBlock",

@@ -26,6 +26,7 @@ from actiondir_client.models import (
     ChangePage,
     Country,
     CountryPage,
+    CountryRevisionPage,
     DatasetInfo,
     Health,
     ListingPage,
@@ -139,6 +140,10 @@ def countries_call(lang: str | None) -> Call[CountryPage]:
 
 def country_call(code: str, lang: str | None) -> Call[Country]:
     return Call(f"/v1/countries/{segment(code, 'code')}", Country, (), _language(lang))
+
+
+def country_revisions_call(code: str) -> Call[CountryRevisionPage]:
+    return Call(f"/v1/countries/{segment(code, 'code')}/revisions", CountryRevisionPage)
 
 
 def topics_call(lang: str | None) -> Call[TopicPage]:

@@ -22,6 +22,7 @@ from actiondir_client.models import (
     ChangePage,
     Country,
     CountryPage,
+    CountryRevisionPage,
     DatasetInfo,
     Health,
     Kind,
@@ -257,6 +258,10 @@ class Client:
     def country(self, code: str, *, lang: str | None = None) -> Country:
         return self._get(_engine.country_call(code, lang))
 
+    def country_revisions(self, code: str) -> CountryRevisionPage:
+        """Every accepted change of a country's document (its advisories), oldest first."""
+        return self._get(_engine.country_revisions_call(code))
+
     def topics(self, *, lang: str | None = None) -> TopicPage:
         return self._get(_engine.topics_call(lang))
 
@@ -424,6 +429,9 @@ class AsyncClient:
 
     async def country(self, code: str, *, lang: str | None = None) -> Country:
         return await self._get(_engine.country_call(code, lang))
+
+    async def country_revisions(self, code: str) -> CountryRevisionPage:
+        return await self._get(_engine.country_revisions_call(code))
 
     async def topics(self, *, lang: str | None = None) -> TopicPage:
         return await self._get(_engine.topics_call(lang))

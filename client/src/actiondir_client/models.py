@@ -24,12 +24,17 @@ from typing import Literal
 import msgspec
 
 __all__ = [
+    "Advisory",
+    "AdvisoryView",
     "Change",
     "ChangePage",
     "Contact",
     "Country",
     "CountryCounts",
+    "CountryDocument",
     "CountryPage",
+    "CountryRevision",
+    "CountryRevisionPage",
     "DatasetInfo",
     "DatasetItem",
     "Designation",
@@ -83,6 +88,8 @@ class PetitionBlock(_Response, kw_only=True, frozen=True):
     target: str | None = None
     closes_at: dt.date | None = None
     """Last day it collects signatures, when the organizer publishes one."""
+    review_by: dt.date | None = None
+    """Without ``closes_at``: the last day it stays in the default lists unless re-checked."""
 
 
 class DonationBlock(_Response, kw_only=True, frozen=True):
@@ -272,6 +279,16 @@ class CountryCounts(_Response, kw_only=True, frozen=True):
     total: int
 
 
+class AdvisoryView(_Response, kw_only=True, frozen=True):
+    """A legal risk for people in a country, in one language (``lang``)."""
+
+    title: str
+    summary: str
+    lang: str
+    since: dt.date
+    sources: list[str]
+
+
 class Country(_Response, kw_only=True, frozen=True):
     code: str
     name: str
@@ -279,6 +296,8 @@ class Country(_Response, kw_only=True, frozen=True):
     """Language of ``name``."""
     worldwide: bool
     counts: CountryCounts
+    advisories: list[AdvisoryView]
+    """What a reader there risks by acting, and where to get help staying safe (empty: none)."""
 
 
 class CountryPage(_Response, kw_only=True, frozen=True):
@@ -315,6 +334,36 @@ class DatasetItem(_Response, kw_only=True, frozen=True):
     updated_at: dt.datetime
 
 
+class Advisory(_Response, kw_only=True, frozen=True):
+    """One advisory of a country document, every translation included."""
+
+    since: dt.date
+    sources: list[str]
+    translations: dict[str, Translation]
+
+
+class CountryDocument(_Response, kw_only=True, frozen=True):
+    """What the directory says about one country itself: its advisories."""
+
+    code: str
+    advisories: list[Advisory]
+
+
+class CountryRevision(_Response, kw_only=True, frozen=True):
+    """One accepted change of a country document: what changed and when (never who)."""
+
+    revision: int
+    action: Action
+    at: dt.datetime
+    changed: list[str]
+    country: CountryDocument
+
+
+class CountryRevisionPage(_Response, kw_only=True, frozen=True):
+    data: list[CountryRevision]
+    next_cursor: str | None = None
+
+
 class DatasetInfo(_Response, kw_only=True, frozen=True):
     """``/v1/dataset``: everything not retired, with the taxonomy, revision and licence."""
 
@@ -322,6 +371,8 @@ class DatasetInfo(_Response, kw_only=True, frozen=True):
     license: str
     topics: list[Topic]
     listings: list[DatasetItem]
+    countries: list[CountryDocument]
+    """Every country document (its advisories in every language), by code."""
 
 
 class Change(_Response, kw_only=True, frozen=True):
