@@ -15,6 +15,10 @@ plain ASGI layer around the litestar app (api/app.py builds the stack):
   would route " 1" and "١" to item 1, and answer 404 for "one");
 - on a read-only replica (``ReadOnly``), a write, or any request to a route only the
   primary serves, is answered with a 503 problem that says where the primary is.
+
+Each decision reads the path as litestar's router does (``normalize_path``: ``/v1/tokens/``
+and ``//v1//tokens`` reach ``/v1/tokens``), so no spelling of a path escapes a rule the path
+itself is under.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from litestar import Litestar, Request, Response
 from litestar.routes import BaseRoute, HTTPRoute
 from litestar.types import Message, Receive, Scope, Send
 from litestar.types.internal_types import PathParameterDefinition
+from litestar.utils import normalize_path
 
 from api.http.problems import FieldError, InvalidRequest, Problem, handle_http_exception, problem_response
 
@@ -215,6 +220,9 @@ class Edge:
         path = scope["path"]
         if root_path := scope.get("root_path", ""):  # as litestar's router reads it
             path = path.split(root_path, maxsplit=1)[-1]
+        # The path the router routes: without a trailing slash, repeated slashes merged. Every
+        # decision here is about the route a request reaches, never about one of its spellings.
+        path = normalize_path(path)
         if self.read_only is not None and self.read_only.refuses(method, path):
             problem = self.read_only.problem(method)
             await self._answer(scope, receive, send_with_headers, lambda request: problem_response(request, problem))
