@@ -16,6 +16,11 @@ plain ASGI layer around the litestar app (api/app.py builds the stack):
 - on a read-only replica (``ReadOnly``), a write, or any request to a route only the
   primary serves, is answered with a 503 problem that says where the primary is.
 
+- a path with an encoded slash (``%2F``) is answered 404: RFC 3986 makes it a character of
+  a segment, not a separator, but the server decodes it before anything routes, so
+  ``/v1/tokens/1%2Frevocation`` would reach the revocation under a second name (which caches
+  keep apart and rules on raw paths do not see). No name in this API holds a '/'.
+
 Each decision reads the path as litestar's router does (``normalize_path``: ``/v1/tokens/``
 and ``//v1//tokens`` reach ``/v1/tokens``), so no spelling of a path escapes a rule the path
 itself is under.
@@ -30,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from litestar import Litestar, Request, Response
+from litestar.exceptions import NotFoundException
 from litestar.routes import BaseRoute, HTTPRoute
 from litestar.types import Message, Receive, Scope, Send
 from litestar.types.internal_types import PathParameterDefinition
@@ -41,6 +47,7 @@ __all__ = [
     "CORS_ALLOW_HEADERS",
     "CORS_EXPOSE_HEADERS",
     "CORS_MAX_AGE",
+    "ENCODED_SLASH_DETAIL",
     "EVERY_RESPONSE",
     "PLAIN_NUMBER",
     "PLAIN_NUMBER_DETAIL",
@@ -72,6 +79,11 @@ _PREFLIGHT = (
 #: "1_0" (ten) and digits of every script ("١", "１").
 PLAIN_NUMBER = re.compile(r"[1-9][0-9]*")
 PLAIN_NUMBER_DETAIL = "must be a whole number in ASCII digits, without sign, spaces or leading zeros (e.g. 42)"
+
+ENCODED_SLASH_DETAIL = (
+    "nothing here has a '/' in its name: an encoded slash (%2F) is part of a path segment, not a "
+    "separator; see /v1/openapi.json for the API's paths"
+)
 
 #: Methods that change nothing: the only ones a read-only replica answers.
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -217,6 +229,10 @@ class Edge:
 
         if method == "HEAD":
             scope = {**scope, "method": "GET"}
+        if b"%2f" in (scope.get("raw_path") or b"").partition(b"?")[0].lower():  # some servers include the query
+            missing = NotFoundException(detail=ENCODED_SLASH_DETAIL)
+            await self._answer(scope, receive, send_with_headers, lambda request: handle_http_exception(request, missing))
+            return
         path = scope["path"]
         if root_path := scope.get("root_path", ""):  # as litestar's router reads it
             path = path.split(root_path, maxsplit=1)[-1]
