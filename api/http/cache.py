@@ -192,7 +192,9 @@ class FrontCache:
             if revision != self.revision:
                 self._entries.clear()
                 self.revision = revision
-        return self.revision  # type: ignore[return-value]
+            return revision
+        assert self.revision is not None  # read at the first call: _next_poll starts at 0
+        return self.revision
 
     def _key(self, path: str, query: bytes, store: Store, revision: int, headers: dict[bytes, bytes]) -> tuple:
         """What the app's answer to ``path`` (as routed) and ``query`` depends on."""
