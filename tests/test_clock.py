@@ -3,8 +3,10 @@ and what time every written row carries, so a test with a ``FixedClock`` control
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import sqlite3
+from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
@@ -93,3 +95,37 @@ def test_a_shared_store_takes_the_apps_clock(deployment, clock):
         assert store.now() == START
     finally:
         store.close()
+
+
+# --- nothing else reads the wall clock -------------------------------------------------------
+
+API = Path(__file__).resolve().parent.parent / "api"
+
+#: Calls that read the wall clock. ``time.monotonic`` is not one: it measures intervals (poll
+#: periods, deadlines), it tells no date.
+WALL_CLOCK_READS = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"), ("time", "time"),
+                    ("time", "time_ns"), ("time", "localtime"), ("time", "gmtime")}
+
+
+def wall_clock_reads(source: str) -> list[str]:
+    """``datetime.now()``, ``dt.date.today()``, ``time.time()``… called anywhere in ``source``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            owner_name = owner.attr if isinstance(owner, ast.Attribute) else owner.id if isinstance(owner, ast.Name) else ""
+            if (owner_name, node.func.attr) in WALL_CLOCK_READS:
+                found.append(f"line {node.lineno}: {owner_name}.{node.func.attr}()")
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(p for p in API.rglob("*.py") if p.name != "clock.py"), ids=lambda p: str(p.relative_to(API)))
+def test_only_the_clock_reads_the_wall_clock(path: Path):
+    """Every time the app keeps (expiry, row stamps, link checks, a Retry-After date) comes from
+    the ``Clock`` it was given, so a ``FixedClock`` controls them all."""
+    assert wall_clock_reads(path.read_text(encoding="utf-8")) == []
+
+
+def test_wall_clock_reads_are_found():
+    source = "import datetime as dt, time\nfrom datetime import datetime\na = dt.datetime.now(dt.UTC)\nb = datetime.today()\nc = time.time()\nd = dt.date.today()\ne = time.monotonic()\n"
+    assert wall_clock_reads(source) == ["line 3: datetime.now()", "line 4: datetime.today()", "line 5: time.time()", "line 6: date.today()"]

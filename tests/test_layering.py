@@ -169,3 +169,33 @@ def test_routes_never_see_sql(route: str):
 def test_services_and_domain_errors_never_load_litestar(module: str):
     """Not even through another api module: the rules run (and are tested) without the web."""
     assert not [m for m in closure(module) if "litestar" in third_party_imports(m)]
+
+
+# --- no private attribute of anything else --------------------------------------------------
+
+
+def private_attribute_reads(source: str) -> list[str]:
+    """``thing._name`` where ``thing`` is not ``self`` or ``cls``: another object's (another
+    library's, or another module's) private attribute. Dunders (``__name__``) are public."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Attribute) or not node.attr.startswith("_"):
+            continue
+        if node.attr.startswith("__") and node.attr.endswith("__"):
+            continue
+        if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+            continue
+        found.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_no_module_reads_another_objects_private_attributes(module: str):
+    """A private attribute is its owner's to change in any release (``httpx``'s ``_pool``,
+    ``enum``'s ``_value2member_map_``); only an object's own methods read its own."""
+    assert private_attribute_reads(MODULES[module].read_text(encoding="utf-8")) == []
+
+
+def test_private_attribute_reads_are_found():
+    source = "client._pool = x\nHTTPStatus._value2member_map_\nself._own\ncls._own\nmodule.__name__\nstore.public\n"
+    assert private_attribute_reads(source) == ["line 1: client._pool", "line 2: HTTPStatus._value2member_map_"]

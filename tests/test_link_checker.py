@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import email.utils
 import ipaddress
 import socket
 import sqlite3
@@ -311,6 +312,19 @@ def test_429_with_retry_after_is_retried_after_the_wait(serve):
     server = serve({"/busy": in_turn(status(429, {"Retry-After": "1"}), status(200))})
     result, _ = check(server.url("/busy"))
     assert (result.status, result.http_status) == ("ok", 200)
+    first, second = server.seen("/busy")
+    assert second.start - first.end >= 0.95
+
+
+def test_retry_after_as_a_date_is_read_on_the_checkers_clock(serve):
+    """``Retry-After`` may be an HTTP-date: how long that is from now is the checker's clock's
+    to say, as every other time it keeps (one clock; a date a second after that clock's now
+    is a second's wait, whatever the system clock says)."""
+    clock = FixedClock(dt.datetime(2001, 1, 1, tzinfo=dt.UTC))
+    in_a_second = email.utils.format_datetime(clock.now() + dt.timedelta(seconds=1), usegmt=True)
+    server = serve({"/busy": in_turn(status(503, {"Retry-After": in_a_second}), status(200))})
+    result, _ = check(server.url("/busy"), clock=clock)
+    assert result.status == "ok"
     first, second = server.seen("/busy")
     assert second.start - first.end >= 0.95
 

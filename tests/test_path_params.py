@@ -231,3 +231,66 @@ def test_an_integer_query_parameter_in_plain_digits_is_taken(admin, method, path
     client, auth, _ = admin
     url = re.sub(r"\{(\w+)\}", lambda m: VALID[m[1]], path)
     assert client.request(method, url, params={name: "3"}, headers=auth).status_code == 200
+
+
+# --- an encoded slash is data, never a separator ----------------------------------------------
+
+
+def operations() -> list[tuple[str, str]]:
+    """(method, path with example values) of every documented operation."""
+    spec = create_app(load_settings(db=":memory:")).litestar.openapi_schema.to_schema()
+    return [
+        (method.upper(), re.sub(r"\{(\w+)\}", lambda m: VALID[m[1]], path))
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+
+
+def encoded_slash_spellings() -> list[tuple[str, str]]:
+    """Each operation's path with one of its separators (after the first) sent as ``%2F`` or ``%2f``."""
+    found = []
+    for method, path in operations():
+        cuts = [i for i, ch in enumerate(path) if ch == "/" and i > 0]
+        for n, cut in enumerate(cuts):
+            found.append((method, path[:cut] + ("%2F" if n % 2 == 0 else "%2f") + path[cut + 1 :]))
+    return found
+
+
+ENCODED_SLASHES = encoded_slash_spellings()
+
+
+def test_the_walk_finds_encoded_slash_spellings_of_every_operation():
+    assert ("GET", "/v1/listings/ru-evacuation%2Frevisions") in ENCODED_SLASHES
+    assert ("GET", "/v1/listings%2fru-evacuation/revisions") in ENCODED_SLASHES
+    assert ("POST", "/v1/tokens/1%2Frevocation") in ENCODED_SLASHES
+    assert ("GET", "/v1%2Flistings") in ENCODED_SLASHES
+    assert {method for method, _ in ENCODED_SLASHES} == {"GET", "POST"}
+
+
+@pytest.mark.parametrize(("method", "path"), ENCODED_SLASHES, ids=[f"{m} {p}" for m, p in ENCODED_SLASHES])
+def test_an_encoded_slash_is_never_a_path_separator(admin, method, path):
+    """RFC 3986 §2.2: ``%2F`` is a ``/`` inside a segment, not the delimiter ``/``. The server
+    decodes it before routing, so ``/v1/listings/x%2Frevisions`` was answered by the revisions
+    endpoint and ``POST /v1/tokens/1%2Frevocation`` revoked token 1: one operation under several
+    names, which caches keep apart and rules on raw paths (proxies, firewalls) do not see. No
+    name in this API holds a '/', so such a path names nothing."""
+    client, auth, _ = admin
+    response = client.request(method, path, headers={**auth, "Content-Type": "application/json"}, content=b"{}")
+    assert response.status_code == 404, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    assert "%2F" in response.json()["detail"]
+    assert response.headers["access-control-allow-origin"] == "*"  # the edge's headers, as on every answer
+
+
+def test_a_token_is_not_revoked_through_an_encoded_slash(admin):
+    client, auth, dep = admin
+    store = Store(dep.db)
+    try:
+        _, row = create_token(store, name="Slashed Curator", role="curator", expires_in_days=None, actor="test")
+    finally:
+        store.close()
+    for path in (f"/v1/tokens/{row.id}%2Frevocation", f"/v1/tokens%2F{row.id}/revocation", f"/v1%2ftokens/{row.id}/revocation"):
+        assert client.post(path, headers=auth).status_code == 404, path
+    listed = {t["id"]: t for t in client.get("/v1/tokens", headers=auth).json()["data"]}
+    assert listed[row.id]["revoked_at"] is None

@@ -17,6 +17,8 @@ counts is what the source binds at module level, including inside ``if``/``try``
 from __future__ import annotations
 
 import ast
+import builtins
+import symtable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,3 +151,54 @@ def test_the_walk_sees_every_layer_and_the_checks_can_fail(tmp_path: Path) -> No
     assert set(names.all_names) - names.defined - names.imported == {"missing"}
     assert {n for n in names.defined if _public(n)} - set(names.all_names) == {"forgotten", "LIMIT", "FALLBACK"}
     assert set(names.all_names) - names.defined == {"missing", "path"}
+
+
+# --- every name a module reads is bound ------------------------------------------------------
+
+#: What every module has without binding it.
+MODULE_DUNDERS = frozenset({"__name__", "__file__", "__doc__", "__spec__", "__package__", "__loader__", "__builtins__"})
+
+
+def unbound_names(source: str, filename: str) -> set[str]:
+    """Global names the module's code reads (at top level, in functions, classes and
+    comprehensions) that it never binds (by definition, assignment, import or a ``global``
+    statement) and that are not builtins: each is a NameError waiting for its code path.
+
+    A module split in two keeps its code and can lose an import; no test may happen to run
+    the one line that needs it (``normalize_url`` and an IPv6 host lost ``ipaddress`` so).
+    """
+    top = symtable.symtable(source, filename, "exec")
+    bound = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported() or s.is_namespace()}
+    read = {s.get_name() for s in top.get_symbols() if s.is_referenced()}
+    tables = list(top.get_children())
+    while tables:
+        table = tables.pop()
+        tables.extend(table.get_children())
+        for symbol in table.get_symbols():
+            if symbol.is_declared_global() and symbol.is_assigned():
+                bound.add(symbol.get_name())
+            if symbol.is_referenced() and symbol.is_global():
+                read.add(symbol.get_name())
+    return read - bound - set(dir(builtins)) - MODULE_DUNDERS
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_module_name)
+def test_every_name_a_module_reads_is_bound(path: Path) -> None:
+    assert unbound_names(path.read_text(encoding="utf-8"), str(path)) == set()
+
+
+def test_unbound_names_are_found_in_every_kind_of_scope() -> None:
+    source = (
+        "from __future__ import annotations\n"
+        "import os\n"
+        "class A:\n"
+        "    x = in_class\n"
+        "    def m(self) -> OnlyAnAnnotation:\n"
+        "        return os.path, in_method, len, __name__\n"
+        "def f():\n"
+        "    global made_here\n"
+        "    made_here = 1\n"
+        "    return [in_comprehension for _ in iterated]\n"
+        "at_top = made_here + missing_at_top\n"
+    )
+    assert unbound_names(source, "drifted.py") == {"in_class", "in_method", "in_comprehension", "iterated", "missing_at_top"}

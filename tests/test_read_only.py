@@ -102,6 +102,40 @@ def test_every_method_on_a_primary_only_path_is_refused(replica, path, method):
     _assert_refused(replica.request(method, _example(path), headers={"Content-Type": "application/json"}, content=b"{}"), method)
 
 
+#: Spellings of a path that litestar's router reads as the path itself (it strips a trailing
+#: slash and merges repeated ones): a refusal must read the path the same way, or a spelling
+#: of a primary-only path gets a 404 "nothing at" instead of the way to the primary.
+SPELLINGS = {
+    "trailing slash": lambda path: path + "/",
+    "leading double slash": lambda path: "/" + path,
+    "inner double slash": lambda path: path.replace("/v1/", "/v1//", 1),
+}
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+@pytest.mark.parametrize("path", PRIMARY_ONLY)
+def test_the_primary_routes_these_spellings_to_the_operation(deployment, path, spelling):
+    with deployment.client() as primary:  # OPTIONS: routed, answered with Allow, no token read
+        response = primary.options(f"http://testserver.local{SPELLINGS[spelling](_example(path))}")
+    assert response.status_code == 204 and "OPTIONS" in response.headers["allow"], response.text
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "POST"])
+@pytest.mark.parametrize("spelling", SPELLINGS)
+@pytest.mark.parametrize("path", PRIMARY_ONLY)
+def test_every_spelling_the_router_reads_as_a_primary_only_path_is_refused(replica, path, spelling, method):
+    spelt = SPELLINGS[spelling](_example(path))
+    response = replica.request(method, f"http://testserver.local{spelt}", headers={"Content-Type": "application/json"}, content=b"{}")
+    _assert_refused(response, method)
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+@pytest.mark.parametrize("path", sorted(p for p in REPLICA if "{path:" not in p))
+def test_every_spelling_of_a_public_read_is_still_served(replica, path, spelling):
+    response = replica.get(f"http://testserver.local{SPELLINGS[spelling](_example(path))}")
+    assert response.status_code == 200, response.text
+
+
 @pytest.mark.parametrize("method", WRITE_METHODS)
 @pytest.mark.parametrize("path", [*sorted(REPLICA), "/v1/nothing-here", "/"])
 def test_every_write_method_anywhere_is_refused(replica, path, method):

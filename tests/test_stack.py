@@ -132,6 +132,59 @@ def test_every_guarded_operation_declares_the_bearer_scheme_and_its_problems(dep
         assert len(operation["tags"]) == 1, (method, path)
 
 
+#: The least role of every guarded operation (curator < reviewer < admin). A new guarded
+#: operation fails the first test below until it says here which role it needs.
+LEAST_ROLE = {
+    ("post", "/v1/submissions"): "curator",
+    ("get", "/v1/submissions"): "curator",
+    ("get", "/v1/submissions/{submission_id}"): "curator",
+    ("post", "/v1/submissions/{submission_id}/decision"): "reviewer",
+    ("get", "/v1/reports"): "reviewer",
+    ("post", "/v1/reports/{report_id}/resolution"): "reviewer",
+    ("get", "/v1/vetting/summary"): "reviewer",
+    ("post", "/v1/vetting/holds/{listing_id}/release"): "reviewer",
+    ("post", "/v1/tokens"): "admin",
+    ("get", "/v1/tokens"): "admin",
+    ("post", "/v1/tokens/{token_id}/revocation"): "admin",
+}
+BELOW = {"reviewer": "curator", "admin": "reviewer"}
+#: Path values no row has: an operation past its guard answers 404 or 400, and changes nothing.
+ABSENT = {"submission_id": "999", "report_id": "999", "token_id": "999", "listing_id": "no-such-listing"}
+
+
+def test_every_guarded_operation_says_its_least_role(deployment):
+    spec = create_app(load_settings(db=deployment.db)).litestar.openapi_schema.to_schema()
+    guarded = {(method, path) for path, item in spec["paths"].items() for method, op in item.items() if op.get("security")}  # public ones say security: []
+    assert guarded == set(LEAST_ROLE)
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(LEAST_ROLE), ids=[f"{m.upper()} {p}" for m, p in sorted(LEAST_ROLE)])
+def test_every_guarded_operation_takes_its_least_role_and_refuses_the_one_below(deployment, method, path):
+    """Guards sit on controllers (and on a handler that needs more than its controller):
+    each operation answers 403 to the role just below its own, and lets its own through."""
+    role = LEAST_ROLE[(method, path)]
+    store = Store(deployment.db)
+    try:
+        tokens = {r: create_token(store, name=f"{r.title()} Person", role=r, expires_in_days=None, actor="test")[0]
+                  for r in ("curator", "reviewer", "admin")}
+    finally:
+        store.close()
+    url = re.sub(r"\{(\w+)\}", lambda m: ABSENT[m[1]], path)
+    with deployment.client() as client:
+        def ask(token: str | None):
+            headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+            return client.request(method.upper(), url, headers=headers, content=b"{}")
+
+        assert ask(None).status_code == 401
+        if role in BELOW:
+            below = ask(tokens[BELOW[role]])
+            assert below.status_code == 403, below.text
+            assert role in below.json()["detail"]
+        for enough in ("curator", "reviewer", "admin")[("curator", "reviewer", "admin").index(role):]:
+            answered = ask(tokens[enough])
+            assert answered.status_code in (200, 400, 404), (enough, answered.text)
+
+
 def test_operation_ids_are_the_handlers_names(deployment):
     """An operation is named after its handler (``list_listings``, ``create_submission``): the
     names generated clients give their functions (the committed spec, byte for byte, is

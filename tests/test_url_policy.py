@@ -241,6 +241,11 @@ def test_a_trailing_dot_is_refused_but_normalized_away_for_comparisons() -> None
         ("https://www.amnesty.org./a?b=1#c", "https://www.amnesty.org/a?b=1#c"),
         ("https://example.org:8443/x", "https://example.org:8443/x"),
         ("http://example.org:80/", "http://example.org/"),
+        # IPv6 literals: compressed, lower case, zone dropped, default port left out
+        ("https://[::1]/", "https://[::1]/"),
+        ("HTTPS://[0:0:0:0:0:0:0:1]:443/a", "https://[::1]/a"),
+        ("http://[::FFFF:10.0.0.1]:8080", "http://[::ffff:a00:1]:8080/"),
+        ("http://[fe80::1%25eth0]/", "http://[fe80::1]/"),
     ],
 )
 def test_normalize_url(url: str, canonical: str) -> None:

@@ -21,17 +21,27 @@ for the whole answer, keeps it, and is answered from it).
 
 What it keys on is everything the app's answer depends on:
 
-- the path and the query string, each parameter as written, sorted (``?a=1&b=2`` and
-  ``?b=2&a=1`` are one answer); a parameter the app rejects (unknown, repeated, malformed)
-  gets a 400 from the app, and only 200s are stored, so the cache never answers for it;
+- the path as litestar's router reads it (decoded, no trailing slash, one slash at a time:
+  ``/v1/dataset/``, ``//v1/dataset`` and ``/v1/%64ataset`` are the answer of ``/v1/dataset``),
+  and the query string, each parameter as written, sorted, empty pieces dropped as litestar
+  drops them (``?a=1&b=2``, ``?b=2&a=1`` and ``?&a=1&&b=2`` are one answer); a parameter the
+  app rejects (unknown, repeated, malformed) gets a 400 from the app, and only 200s are
+  stored, so the cache never answers for it. A path with an encoded slash (``%2F``) names
+  nothing (api/http/edge.py answers 404) and is never looked up;
 - the languages, reduced to what the answer can depend on (``language_preferences``, then
   ``answer_languages`` against the dataset's language tags and CLDR's locales), so random
   ``lang`` and ``Accept-Language`` values share a bounded set of entries;
 - the date by the app's clock (lifecycle rules change at midnight UTC);
 - whether the body is gzip or identity, and for ``/v1/dataset`` the negotiated media type.
 
-Requests with an ``Authorization`` header, any other route, and any request whose
-key-relevant headers are repeated go straight to the app.
+Only a request that is spelt plainly (the path as routed, no empty query pieces) fills an
+entry; any other spelling is answered from the entry when there is one, or else by the app:
+every new spelling is one more URL to a CDN, and each one would rebuild the whole answer.
+``Authorization`` is not in the key: the public reads depend on no credential (they are
+unguarded and no handler of theirs takes an identity: tests/test_front_cache.py checks
+both), and a request with a token, which CDNs pass through, would otherwise rebuild the
+whole answer every time (2,000 listings: 160 ms of the event loop per /v1/dataset). Any other
+route, and any request whose key-relevant headers are repeated, go straight to the app.
 
 Staleness: all entries belong to one dataset revision. The revision is re-read at most every
 ``revision_poll_ms`` milliseconds, and at once after this process commits a write (the
@@ -58,6 +68,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.utils import normalize_path
 
 from api.store import db as store_module
 from api.clock import Clock
@@ -76,10 +87,15 @@ __all__ = [
 ]
 
 
-def _plainly_spelt(scope: Scope) -> bool:
-    """The path as routed, not percent-encoded differently; a query without empty pieces."""
-    raw_path = (scope.get("raw_path") or b"").partition(b"?")[0]
-    if raw_path and raw_path != scope["path"].encode():
+def _raw_path(scope: Scope) -> bytes:
+    return (scope.get("raw_path") or b"").partition(b"?")[0]  # some servers include the query
+
+
+def _plainly_spelt(scope: Scope, routed: str) -> bool:
+    """The path as routed, not percent-encoded nor slashed differently; a query without empty
+    pieces: the only spelling that fills an entry, so spellings cannot fill the cache."""
+    raw_path = _raw_path(scope)
+    if scope["path"] != routed or (raw_path and raw_path != routed.encode()):
         return False
     query = scope["query_string"]
     return not query or b"" not in query.split(b"&")
@@ -176,13 +192,14 @@ class FrontCache:
             if revision != self.revision:
                 self._entries.clear()
                 self.revision = revision
-        return self.revision  # type: ignore[return-value]
+            return revision
+        assert self.revision is not None  # read at the first call: _next_poll starts at 0
+        return self.revision
 
-    def _key(self, scope: Scope, store: Store, revision: int, headers: dict[bytes, bytes]) -> tuple:
-        path = scope["path"]
-        query = scope["query_string"]
+    def _key(self, path: str, query: bytes, store: Store, revision: int, headers: dict[bytes, bytes]) -> tuple:
+        """What the app's answer to ``path`` (as routed) and ``query`` depends on."""
         accept_encoding = headers.get(b"accept-encoding", b"").decode("latin-1")
-        parameters = query.split(b"&") if query else []
+        parameters = [piece for piece in query.split(b"&") if piece]  # litestar drops empty pieces
         if _LANGUAGE_FREE.fullmatch(path):
             languages = None
         else:
@@ -203,7 +220,6 @@ class FrontCache:
             media_type = dataset_media_type(None if accept is None else accept.decode("latin-1"))
         return (
             path,
-            (scope.get("raw_path") or b"").partition(b"?")[0],  # some servers include the query
             tuple(sorted(parameters)),
             languages,
             self.clock.now().date(),
@@ -222,15 +238,16 @@ class FrontCache:
             finally:
                 self._next_poll = 0.0  # a write handled here is seen by the next read
             return
-        if scope.get("root_path") or not PUBLIC_READ_PATH.fullmatch(scope["path"]):
+        routed = normalize_path(scope["path"])
+        if scope.get("root_path") or b"%2f" in _raw_path(scope).lower() or not PUBLIC_READ_PATH.fullmatch(routed):
             await self.app(scope, receive, send)
             return
         headers: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
-            if name == b"authorization" or (name in _KEY_HEADERS and name in headers):
-                await self.app(scope, receive, send)
-                return
             if name in _KEY_HEADERS:
+                if name in headers:
+                    await self.app(scope, receive, send)
+                    return
                 headers[name] = value
         try:
             store = self.store_provider()
@@ -239,7 +256,7 @@ class FrontCache:
             return
         try:
             revision = self._current_revision(store)
-            key = self._key(scope, store, revision, headers)
+            key = self._key(routed, scope["query_string"], store, revision, headers)
         except sqlite3.OperationalError:  # busy or recovering: the app answers (503 and Retry-After)
             self._next_poll = 0.0
             await self.app(scope, receive, send)
@@ -252,7 +269,7 @@ class FrontCache:
             await self._answer(entry, method, if_none_match, send)
             return
         self.misses += 1
-        if not _plainly_spelt(scope):
+        if not _plainly_spelt(scope, routed):
             # An unusual spelling of a path or query (%64ataset, ?&&) is answered but not
             # kept, so spellings cannot fill the cache.
             await self.app(scope, receive, send)

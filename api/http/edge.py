@@ -15,6 +15,15 @@ plain ASGI layer around the litestar app (api/app.py builds the stack):
   would route " 1" and "١" to item 1, and answer 404 for "one");
 - on a read-only replica (``ReadOnly``), a write, or any request to a route only the
   primary serves, is answered with a 503 problem that says where the primary is.
+
+- a path with an encoded slash (``%2F``) is answered 404: RFC 3986 makes it a character of
+  a segment, not a separator, but the server decodes it before anything routes, so
+  ``/v1/tokens/1%2Frevocation`` would reach the revocation under a second name (which caches
+  keep apart and rules on raw paths do not see). No name in this API holds a '/'.
+
+Each decision reads the path as litestar's router does (``normalize_path``: ``/v1/tokens/``
+and ``//v1//tokens`` reach ``/v1/tokens``), so no spelling of a path escapes a rule the path
+itself is under.
 """
 
 from __future__ import annotations
@@ -26,9 +35,11 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from litestar import Litestar, Request, Response
+from litestar.exceptions import NotFoundException
 from litestar.routes import BaseRoute, HTTPRoute
 from litestar.types import Message, Receive, Scope, Send
 from litestar.types.internal_types import PathParameterDefinition
+from litestar.utils import normalize_path
 
 from api.http.problems import FieldError, InvalidRequest, Problem, handle_http_exception, problem_response
 
@@ -36,6 +47,7 @@ __all__ = [
     "CORS_ALLOW_HEADERS",
     "CORS_EXPOSE_HEADERS",
     "CORS_MAX_AGE",
+    "ENCODED_SLASH_DETAIL",
     "EVERY_RESPONSE",
     "PLAIN_NUMBER",
     "PLAIN_NUMBER_DETAIL",
@@ -67,6 +79,11 @@ _PREFLIGHT = (
 #: "1_0" (ten) and digits of every script ("١", "１").
 PLAIN_NUMBER = re.compile(r"[1-9][0-9]*")
 PLAIN_NUMBER_DETAIL = "must be a whole number in ASCII digits, without sign, spaces or leading zeros (e.g. 42)"
+
+ENCODED_SLASH_DETAIL = (
+    "nothing here has a '/' in its name: an encoded slash (%2F) is part of a path segment, not a "
+    "separator; see /v1/openapi.json for the API's paths"
+)
 
 #: Methods that change nothing: the only ones a read-only replica answers.
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -212,9 +229,16 @@ class Edge:
 
         if method == "HEAD":
             scope = {**scope, "method": "GET"}
+        if b"%2f" in (scope.get("raw_path") or b"").partition(b"?")[0].lower():  # some servers include the query
+            missing = NotFoundException(detail=ENCODED_SLASH_DETAIL)
+            await self._answer(scope, receive, send_with_headers, lambda request: handle_http_exception(request, missing))
+            return
         path = scope["path"]
         if root_path := scope.get("root_path", ""):  # as litestar's router reads it
             path = path.split(root_path, maxsplit=1)[-1]
+        # The path the router routes: without a trailing slash, repeated slashes merged. Every
+        # decision here is about the route a request reaches, never about one of its spellings.
+        path = normalize_path(path)
         if self.read_only is not None and self.read_only.refuses(method, path):
             problem = self.read_only.problem(method)
             await self._answer(scope, receive, send_with_headers, lambda request: problem_response(request, problem))

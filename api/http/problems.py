@@ -225,9 +225,17 @@ def _with_head(allowed: str) -> str:
     return ", ".join(sorted(methods))
 
 
+def _title(status: int) -> str:
+    """The status's reason phrase; "Error" for a code HTTP does not name."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
 def handle_http_exception(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
-    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    title = _title(status)
     if isinstance(exc, InvalidRequest) or isinstance(exc, ValidationException):
         errors = exc.errors if isinstance(exc, InvalidRequest) else _field_errors_from_litestar(exc.extra)
         errors = _name_the_whole_body(request, _name_listing_entries(request, errors))

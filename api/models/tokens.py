@@ -21,7 +21,7 @@ __all__ = [
     "TokenPage",
 ]
 
-#: What a token may do; roles are ordered, curator < reviewer < admin (see ``api.auth``).
+#: What a token may do; roles are ordered, curator < reviewer < admin (see ``api.http.guards``).
 Role = Literal["curator", "reviewer", "admin"]
 
 

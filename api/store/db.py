@@ -59,7 +59,7 @@ __all__ = [
     "local_commits",
 ]
 
-#: Write transactions this process has committed: the front cache (api/front_cache.py) re-reads
+#: Write transactions this process has committed: the front cache (api/http/cache.py) re-reads
 #: the dataset revision when it moves, so this process's own writes are seen at once.
 local_commits = 0
 

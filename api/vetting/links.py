@@ -189,7 +189,9 @@ class _HostGate:
     not_before: float = 0.0
 
 
-def _retry_after(value: str | None) -> float | None:
+def _retry_after(value: str | None, now: dt.datetime) -> float | None:
+    """Seconds to wait: ``Retry-After`` as seconds, or as an HTTP-date counted from ``now``
+    (the checker's clock, as every other time it keeps)."""
     if not value:
         return None
     value = value.strip()
@@ -201,7 +203,7 @@ def _retry_after(value: str | None) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+    return max(0.0, (when - now).total_seconds())
 
 
 # --- The checker -------------------------------------------------------------------------------
@@ -494,7 +496,7 @@ class LinkChecker:
         return _Answer(
             status=code,
             location=response.headers.get("location"),
-            retry_after=_retry_after(response.headers.get("retry-after")) if code in TRANSIENT_CODES else None,
+            retry_after=_retry_after(response.headers.get("retry-after"), self._clock.now()) if code in TRANSIENT_CODES else None,
             transient=code in TRANSIENT_CODES,
         )
 

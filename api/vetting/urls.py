@@ -47,6 +47,7 @@ Decisions worth knowing
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 from collections.abc import Iterable
