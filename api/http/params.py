@@ -21,6 +21,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import CookieParameter, HeaderParameter, Parameter
 from litestar.routes import BaseRoute, HTTPRoute
 
+from api.services.embed import Theme
 from api.services.read_model import LISTING_CURSOR_PATTERN
 from api.http.problems import FieldError, InvalidRequest
 from api.i18n import ISO_COUNTRIES
@@ -46,6 +47,7 @@ __all__ = [
     "QueryParameterRules",
     "MAX_ACCEPT_ITEMS",
     "QueryRules",
+    "ThemeParam",
     "TopicParam",
     "WorldwideParam",
     "dataset_media_type",
@@ -113,6 +115,13 @@ IncludeParam = Annotated[
         pattern=r"^(closed|unverified)(,(closed|unverified))?\Z",
         description="Also list what the default leaves out: `closed` petitions (past `closes_at`) and "
         "`unverified` listings (link failed twice in a row, awaiting a reviewer). Comma-separated.",
+    ),
+]
+ThemeParam = Annotated[
+    Theme,
+    Parameter(
+        description="The embed page's colours: `auto` follows the reader's system setting "
+        "(`prefers-color-scheme`), `light` and `dark` force one."
     ),
 ]
 ListingIdPath = Annotated[str, Parameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z", max_length=80)]
