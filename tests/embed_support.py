@@ -45,14 +45,11 @@ _serial = itertools.count(1)
 
 
 def hostile_listing(listing_id: str, title: str, **changes: Any) -> dict[str, Any]:
-    """A listing for Russia whose English title is ``title`` (and whose summary repeats it)."""
-    return listing(
-        listing_id,
-        countries=["RU"],
-        languages=["en"],
-        translations={"en": {"title": title, "summary": f"Summary: {title}"}},
-        **changes,
-    )
+    """A listing (for Russia, unless ``changes`` say otherwise) whose English title is ``title``,
+    repeated in its summary."""
+    fields: dict[str, Any] = {"countries": ["RU"], "languages": ["en"],
+                              "translations": {"en": {"title": title, "summary": f"Summary: {title}"}}}
+    return listing(listing_id, **{**fields, **changes})
 
 
 def plant(db: Path, doc: dict[str, Any]) -> None:

@@ -35,7 +35,7 @@
     var text = form.elements.namedItem("link_text").value || "Ways to help";
     snippet.textContent =
       '<a href="' + attribute(href.href) + '" target="_blank" rel="noopener noreferrer">' + attribute(text) + "</a>\n" +
-      '<script src="' + attribute(loader) + '"' + data + " async></" + "script>";
+      '<script src="' + attribute(loader) + '"' + data + ' referrerpolicy="no-referrer" async></' + "script>";
 
     // The same tag, live.
     var link = document.createElement("a");
@@ -46,6 +46,7 @@
     var script = document.createElement("script");
     script.src = loader;
     for (var j = 0; j < values.length; j++) script.setAttribute("data-" + values[j][0], values[j][1]);
+    script.referrerPolicy = "no-referrer";
     script.async = true;
     preview.replaceChildren(link, script);
     copied.textContent = "";
