@@ -523,6 +523,15 @@ def test_the_loader_frames_with_exactly_the_sandbox_and_checks_every_message():
     assert 'event.source !== frame.contentWindow || event.origin !== "null"' in code
 
 
+def test_the_loader_passes_exactly_the_parameters_the_page_takes(http):
+    code = _code_of((ASSET_DIR / "widget.js").read_text(encoding="utf-8"))
+    (listed,) = re.findall(r"PARAMETERS = \[([^\]]*)\]", code)
+    passed = re.findall(r'"([a-z_]+)"', listed)
+    handler = next(h for route in http.served.litestar.routes for h in getattr(route, "route_handlers", [])
+                   if h.handler_name == "embed_listings")
+    assert sorted(passed) == sorted(http.served.query_rules.of(handler).allowed)
+
+
 def test_the_resize_snippet_sends_a_number_and_the_pages_title_only():
     code = _code_of(ASSETS.resize_js)
     (message,) = re.findall(r"postMessage\((.*?)\);", code)
@@ -615,3 +624,25 @@ def test_the_system_dark_theme_is_the_dark_theme():
 
 def test_the_default_test_data_is_what_the_tests_assume():
     assert {d["id"] for d in default_listings()} >= {"ru-evacuation", "ru-legal-aid", "ww-rainbow"}
+
+
+# --- the partner guide says what the code does ------------------------------------------------------
+
+PARTNERS = (Path(__file__).resolve().parent.parent / "docs" / "partners.md").read_text(encoding="utf-8")
+
+
+def test_the_partner_guide_matches_the_code():
+    flat = " ".join(PARTNERS.split())
+    assert f'sandbox="{SANDBOX}"' in flat
+    assert "under 3 KB" in flat and len((ASSET_DIR / "widget.js").read_bytes()) < 3 * 1024
+    assert WIDGET_CACHE_CONTROL in flat and "public, max-age=60, stale-while-revalidate=600" in flat
+    languages = flat[flat.index("The widget's own words"):flat.index("other languages fall back")]
+    from api.i18n import language_name  # noqa: PLC0415
+
+    assert sorted(re.findall(r"[A-Z][a-z]+", languages.split("exist in", 1)[1])) == sorted(
+        language_name(tag, "en") for tag in EMBED_LANGUAGES
+    )
+    for name in ("embed-light.png", "embed-dark.png", "embed-rtl.png"):
+        assert f"]({name})" in PARTNERS and (ASSET_DIR.parent.parent.parent / "docs" / name).stat().st_size > 10_000
+    for parameter in ("country", "kind", "topic", "lang", "limit", "theme"):
+        assert f"| `data-{parameter}` |" in PARTNERS
