@@ -15,7 +15,7 @@ DATA ?= $(or $(ACTIONDIR_DATA),directory_data)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test test-fast tools import openapi bench clean
+.PHONY: run test test-fast tools import openapi bench screenshots clean
 
 run: $(VENV)/.installed $(DB)  ## serve the API on 127.0.0.1:8000 from the SQLite database
 	$(BIN)/actiondir serve --db $(DB)
@@ -45,6 +45,9 @@ openapi: $(VENV)/.installed  ## regenerate the committed spec in openapi/v1.json
 bench: $(VENV)/.installed-test $(DB)  ## print throughput and memory figures
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk) || echo "wrk unavailable: bench.py falls back to an httpx load loop"
 	$(BIN)/python benchmarks/bench.py --db $(DB) --data $(DATA)
+
+screenshots: $(VENV)/.installed-test  ## photograph the embed widget (light, dark, right to left) into docs/
+	$(BIN)/python docs/screenshots.py
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)

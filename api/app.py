@@ -29,6 +29,7 @@ from api.clock import Clock, SystemClock
 from api.http.bodies import MAX_BODY_BYTES, JsonRequest
 from api.http.cache import ConditionalGetMiddleware, FrontCache
 from api.http.edge import EVERY_RESPONSE, Edge, ReadOnly
+from api.http.embed import template_config
 from api.http.guards import provide_identity, report_rate_limit, sweep_rate_limits
 from api.http.openapi import SPEC_SOURCE, customize_schema, openapi_config, serve_spec
 from api.http.params import QueryParameterRules
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
             report_rate_limit(settings.reports_per_minute, settings.trusted_proxies).middleware,
         ],
         openapi_config=openapi_config(),
+        template_config=template_config(),
         debug=False,
     )
     app.state.store_provider = provide_store

@@ -8,8 +8,9 @@ Negotiation, in order (documented in the README):
 3. Nothing matched: English (``en``, else any regional English) if the text exists in
    English, else the first language the text was written in.
 
-Every response says which language each text is in (``lang``), so a partner can mark it up
-with the right ``lang`` attribute.
+Every response says which language each text is in (``lang``) and which way it runs
+(``dir``, ``text_direction``), so a partner can mark it up with the right ``lang`` and ``dir``
+attributes.
 
 ``Accept-Language`` is read up to its first 1,024 characters and 16 items (no browser sends
 more; a longer header costs no more than that), and never looked up in CLDR tag by tag: the
@@ -43,6 +44,7 @@ __all__ = [
     "SHORT_ACCEPT_LANGUAGE_CHARS",
     "canonical_tag",
     "language_name",
+    "text_direction",
 ]
 
 DEFAULT_LANGUAGE = "en"
@@ -249,3 +251,29 @@ def language_name(tag: str, lang: str) -> str:
         return tag
     name = target.get_display_name(locale) or tag
     return name[:1].upper() + name[1:]
+
+
+#: Scripts written right to left (ISO 15924), for tags CLDR has no locale for.
+_RTL_SCRIPTS = frozenset({"Adlm", "Arab", "Aran", "Hebr", "Mand", "Nkoo", "Rohg", "Samr", "Syrc", "Thaa", "Yezi"})
+#: Languages whose default script runs right to left, for tags CLDR has no locale for.
+_RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ku", "lrc", "mzn", "ps", "sd", "syr", "ug", "ur", "yi"})
+
+
+@functools.lru_cache(maxsize=2048)
+def text_direction(tag: str) -> str:
+    """``rtl`` or ``ltr``: the direction text in language ``tag`` runs in.
+
+    A script in the tag decides (``az-Arab``, ``ku-Arab`` and ``pa-Arab`` are ``rtl``): Babel
+    parses any script into a locale but answers with the language's default (``ku`` is
+    Latin). Without one, CLDR's answer for the locale (``fa``, ``ar`` and ``he`` are
+    ``rtl``), then the language. The dataset's tags are known to CLDR (the import checks).
+    """
+    canonical = canonical_tag(tag) or tag
+    parts = canonical.split("-")
+    script = next((part for part in parts[1:] if len(part) == 4), None)
+    if script is not None:
+        return "rtl" if script in _RTL_SCRIPTS else "ltr"
+    locale = _locale(canonical)
+    if locale is not None:
+        return "rtl" if locale.text_direction == "rtl" else "ltr"
+    return "rtl" if parts[0] in _RTL_LANGUAGES else "ltr"

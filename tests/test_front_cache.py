@@ -233,7 +233,7 @@ def test_no_public_read_depends_on_a_credential(deployment):
             for handler in route.route_handlers
             if "GET" in handler.http_methods
         ]
-        assert len(public) == 10, [h.handler_name for h in public]  # a new public read is checked below too
+        assert len(public) == 12, [h.handler_name for h in public]  # a new public read is checked below too
         for handler in public:
             assert not handler.resolve_guards(), handler.handler_name
             taken = set(handler.parsed_fn_signature.parameters)

@@ -74,6 +74,7 @@ from api.store import db as store_module
 from api.clock import Clock
 from api.i18n import answer_languages, language_preferences
 from api.http.params import LANG_PATTERN, dataset_media_type
+from api.services.embed import embed_language
 from api.store import Store
 
 __all__ = [
@@ -104,11 +105,15 @@ def _plainly_spelt(scope: Scope, routed: str) -> bool:
 #: ``X-Dataset-Revision``) and depends on no credential.
 PUBLIC_READ_PATH = re.compile(
     r"/v1/(?:listings(?:/[^/]+(?:/revisions)?)?|countries(?:/[^/]+(?:/listings|/revisions)?)?|topics|dataset|changes)"
+    r"|/embed/v1(?:/|/listings)?"
 )
 #: A ``lang`` the app accepts (its parameter's pattern).
 _LANG_VALUE = re.compile(LANG_PATTERN)
 #: Routes whose answers contain no text in a negotiated language.
-_LANGUAGE_FREE = re.compile(r"/v1/(?:dataset|changes|(?:listings|countries)/[^/]+/revisions)")
+_LANGUAGE_FREE = re.compile(r"/v1/(?:dataset|changes|(?:listings|countries)/[^/]+/revisions)|/embed/v1/?")
+#: The embed page: its own words are in the language ``embed_language`` picks, which the
+#: texts' and CLDR's languages alone do not determine, so it is part of the key.
+_EMBED_PAGE = "/embed/v1/listings"
 
 #: Headers the conditional-GET layer keeps on a 304 (ConditionalGetMiddleware, below), CORS ones included.
 _KEPT_ON_304 = frozenset({b"etag", b"cache-control", b"vary", b"content-language", b"content-location"})
@@ -214,6 +219,8 @@ class FrontCache:
             accept_language = headers.get(b"accept-language")
             preferences = language_preferences(lang, None if accept_language is None else accept_language.decode("latin-1"))
             languages = answer_languages(preferences, self.languages.at(store, revision), True)
+            if path == _EMBED_PAGE:
+                languages = (*languages, embed_language(preferences))
         media_type = None
         if path == "/v1/dataset":
             accept = headers.get(b"accept")

@@ -22,6 +22,7 @@ from litestar.openapi.spec import Example
 from litestar.params import CookieParameter, HeaderParameter, Parameter
 from litestar.routes import BaseRoute, HTTPRoute
 
+from api.services.embed import Theme
 from api.services.read_model import LISTING_CURSOR_PATTERN
 from api.http.problems import FieldError, InvalidRequest
 from api.i18n import ISO_COUNTRIES
@@ -48,6 +49,7 @@ __all__ = [
     "MAX_ACCEPT_ITEMS",
     "QueryRules",
     "SafetyCountryParam",
+    "ThemeParam",
     "TopicParam",
     "WorldwideParam",
     "dataset_media_type",
@@ -139,6 +141,13 @@ ListingIdPath = Annotated[
         max_length=80,
         description="A listing's id (its `id`).",
         examples=[Example(summary="A listing of the seed dataset", value="ru-russian-lgbt-network")],
+    ),
+]
+ThemeParam = Annotated[
+    Theme,
+    Parameter(
+        description="The embed page's colours: `auto` follows the reader's system setting "
+        "(`prefers-color-scheme`), `light` and `dark` force one."
     ),
 ]
 ItemCursorParam = Annotated[

@@ -62,6 +62,8 @@ class ListingView(msgspec.Struct, kw_only=True):
     summary: str
     lang: str
     """Language of `title` and `summary`."""
+    dir: Literal["ltr", "rtl"]
+    """Direction `title` and `summary` run in (from `lang`): mark them up with `dir` beside `lang`."""
     url: str
     countries: list[str]
     topics: list[str]

@@ -11,6 +11,7 @@ from litestar import Controller
 
 from api.routes.countries import CountriesController
 from api.routes.dataset import DatasetController
+from api.routes.embed import EmbedController
 from api.routes.listings import ListingsController
 from api.routes.operations import OperationsController
 from api.routes.reports import ListingReportsController, ReportsController
@@ -27,6 +28,7 @@ PUBLIC_READS: tuple[type[Controller], ...] = (
     TopicsController,
     DatasetController,
     OperationsController,
+    EmbedController,
 )
 """Public GETs: what every server answers, a read-only replica included."""
 

@@ -29,15 +29,52 @@ from api.http.params import (
 from api.http.problems import FieldError, InvalidRequest, problem_responses
 from api.i18n import ISO_COUNTRIES, language_preferences
 from api.models import COUNTRY_WORLDWIDE, ListingPage, ListingRevisionPage, ListingView
-from api.routes.common import READ_HEADERS, TEXT_HEADERS, ReaderDep
+from api.routes.common import READ_HEADERS, TEXT_HEADERS, Reader, ReaderDep
+from api.store import Visibility
 
-__all__ = ["ListingsController", "check_country"]
+__all__ = ["ListingsController", "check_country", "read_listing_page"]
 
 
 def check_country(code: str) -> None:
     """404 for a well-formed code that is not a country (nor ``XX``, worldwide)."""
     if code != COUNTRY_WORLDWIDE and code not in ISO_COUNTRIES:
         raise NotFoundException(detail=f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+
+
+def read_listing_page(
+    reader: Reader,
+    preferences: tuple[str, ...],
+    *,
+    country: str | None,
+    kind: str | None,
+    topic: str | None,
+    q: str | None,
+    limit: int,
+    cursor: str | None,
+    include_worldwide: bool,
+    visibility: Visibility,
+) -> ListingPage:
+    """One page of listings, as every list of them answers (the JSON lists, the embed page):
+    an unknown topic is a 404, a cursor this API did not make a 400 naming it."""
+    store = reader.store
+    if topic is not None and topic not in {t.id for t in store.topics.all()}:
+        # 404, not 400: the value is well-formed, but no such topic exists (today).
+        raise NotFoundException(detail=f"no topic {topic!r}; the taxonomy is at /v1/topics")
+    try:
+        return build_listing_page(
+            store,
+            preferences,
+            country=country,
+            include_worldwide=include_worldwide,
+            kind=kind,
+            topic=topic,
+            q=q,
+            cursor=cursor,
+            limit=limit,
+            visibility=visibility,
+        )
+    except CursorInvalid as exc:
+        raise InvalidRequest([FieldError(in_="query", field="cursor", detail=str(exc))]) from None
 
 
 def _listing_page(
@@ -54,31 +91,14 @@ def _listing_page(
     include: str | None,
     accept_language: str | None,
 ) -> Response:
-    store = reader.store
     preferences = language_preferences(lang, accept_language)
     visibility = reader.visibility(include)
-
-    def build() -> ListingPage:
-        if topic is not None and topic not in {t.id for t in store.topics.all()}:
-            # 404, not 400: the value is well-formed, but no such topic exists (today).
-            raise NotFoundException(detail=f"no topic {topic!r}; the taxonomy is at /v1/topics")
-        try:
-            return build_listing_page(
-                store,
-                preferences,
-                country=country,
-                include_worldwide=include_worldwide,
-                kind=kind,
-                topic=topic,
-                q=q,
-                cursor=cursor,
-                limit=limit,
-                visibility=visibility,
-            )
-        except CursorInvalid as exc:
-            raise InvalidRequest([FieldError(in_="query", field="cursor", detail=str(exc))]) from None
-
-    return reader.respond(build)
+    return reader.respond(
+        lambda: read_listing_page(
+            reader, preferences, country=country, kind=kind, topic=topic, q=q, limit=limit, cursor=cursor,
+            include_worldwide=include_worldwide, visibility=visibility,
+        )
+    )
 
 
 _LIST_DESCRIPTION = (

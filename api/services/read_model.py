@@ -13,7 +13,7 @@ import re
 from typing import cast
 
 from api.services.curation import diff_documents
-from api.i18n import best_language, country_name, language_name, ui_language
+from api.i18n import best_language, country_name, language_name, text_direction, ui_language
 from api.models import (
     COUNTRY_WORLDWIDE,
     DANGER_DESIGNATIONS,
@@ -160,6 +160,7 @@ def listing_view(
         title=text.title,
         summary=text.summary,
         lang=lang,
+        dir=text_direction(lang),
         url=doc.url,
         countries=doc.countries,
         topics=doc.topics,

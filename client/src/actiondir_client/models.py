@@ -225,6 +225,8 @@ class ListingView(_Response, kw_only=True, frozen=True):
     title: str
     summary: str
     lang: str
+    dir: Literal["ltr", "rtl"]
+    """Direction ``title`` and ``summary`` run in: set it as ``dir`` beside ``lang`` when rendering."""
     url: str
     countries: list[str]
     topics: list[str]
