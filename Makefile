@@ -24,7 +24,7 @@ test: $(VENV)/.installed-test tools  ## run the whole test suite
 	$(BIN)/python -m pytest
 
 test-fast: $(VENV)/.installed-test tools  ## run all but the tests marked slow (real servers, schemathesis)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n auto
 
 # The Node tools the tests run (the spec linter; the Swagger UI release the docs vendor), exactly
 # as tools/package-lock.json pins them, install scripts never run. Without npm the tests that need

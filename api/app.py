@@ -31,7 +31,7 @@ from api.http.cache import ConditionalGetMiddleware, FrontCache
 from api.http.edge import EVERY_RESPONSE, Edge, ReadOnly
 from api.http.embed import template_config
 from api.http.guards import provide_identity, report_rate_limit, sweep_rate_limits
-from api.http.openapi import SPEC_SOURCE, customize_schema, openapi_config, serve_spec
+from api.http.openapi import SPEC_SOURCE, openapi_config, serve_spec
 from api.http.params import QueryParameterRules
 from api.http.problems import exception_handlers
 from api.routes import PRIMARY_ONLY, PUBLIC_READS
@@ -147,8 +147,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     app.state.writer_provider = provide_writer
     app.state.clock = clock
     app.state.settings = settings
-    query_rules.build(app.routes)
-    customize_schema(app.openapi_schema)
+    query_rules.build(app.routes)  # the spec is built when first asked for (api.http.openapi.openapi_schema)
 
     read_only = None
     if settings.read_only:  # the routes it leaves out, as the full app would have them

@@ -13,6 +13,7 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
+from api.http.openapi import openapi_schema
 from api.app import ActionDirectory, create_app
 from api.http.params import QueryRules
 from api.services.tokens import create_token
@@ -120,7 +121,7 @@ def test_every_guarded_operation_declares_the_bearer_scheme_and_its_problems(dep
     """A controller declares guards and security together: an operation has both or neither,
     and the spec documents 401 and 403 exactly where a guard can answer them."""
     app = create_app(load_settings(db=deployment.db))
-    spec = app.litestar.openapi_schema.to_schema()
+    spec = openapi_schema(app.litestar).to_schema()
     operations = _operations(app)
     assert len(operations) == sum(len(item) for item in spec["paths"].values())
     for path, method, handler in operations:
@@ -153,7 +154,7 @@ ABSENT = {"submission_id": "999", "report_id": "999", "token_id": "999", "listin
 
 
 def test_every_guarded_operation_says_its_least_role(deployment):
-    spec = create_app(load_settings(db=deployment.db)).litestar.openapi_schema.to_schema()
+    spec = openapi_schema(create_app(load_settings(db=deployment.db)).litestar).to_schema()
     guarded = {(method, path) for path, item in spec["paths"].items() for method, op in item.items() if op.get("security")}  # public ones say security: []
     assert guarded == set(LEAST_ROLE)
 
@@ -190,7 +191,7 @@ def test_operation_ids_are_the_handlers_names(deployment):
     names generated clients give their functions (the committed spec, byte for byte, is
     tests/test_openapi.py's; the verbs, tests/test_spec_rules.py's)."""
     app = create_app(load_settings(db=deployment.db))
-    spec = app.litestar.openapi_schema.to_schema()
+    spec = openapi_schema(app.litestar).to_schema()
     ids = [operation["operationId"] for item in spec["paths"].values() for operation in item.values()]
     assert len(ids) == len(set(ids))
     for path, method, handler in _operations(app):
