@@ -1,4 +1,9 @@
-"""The ``actiondir`` command: serve the API, import the dataset, write the OpenAPI spec."""
+"""The ``actiondir`` command: serve the API, import the dataset, write the OpenAPI spec.
+
+Why one module of about 500 lines: each command is a thin shell over a service (tokens,
+dataset, link checks), and one file keeps ``--help``, the shared options and the error
+messages that say what to do next side by side; the rules live in the services.
+"""
 
 from __future__ import annotations
 

@@ -199,3 +199,19 @@ def test_no_module_reads_another_objects_private_attributes(module: str):
 def test_private_attribute_reads_are_found():
     source = "client._pool = x\nHTTPStatus._value2member_map_\nself._own\ncls._own\nmodule.__name__\nstore.public\n"
     assert private_attribute_reads(source) == ["line 1: client._pool", "line 2: HTTPStatus._value2member_map_"]
+
+
+#: Past this many lines a module must say in its docstring why it is one module.
+LONG_MODULE_LINES = 500
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_a_long_module_says_why_it_is_one(module: str):
+    """Big modules hide several responsibilities; one that stays big says why (the word
+    "lines" in its docstring, next to the reason)."""
+    path = MODULES[module]
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    if lines <= LONG_MODULE_LINES:
+        return
+    docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    assert "lines" in docstring, f"{module} has {lines} lines and no reason in its docstring"

@@ -1,5 +1,8 @@
 """The link checker: is each listing's ``url`` still there, and does it still lead where we vetted?
 
+(About 500 lines, on purpose: one check is one state machine — request, retry, follow, judge —
+and reads best whole; where connections may go lives apart, in ``api.vetting.net``.)
+
 Readers of this directory may be at risk, so the checker is built to be *safe to point at
 anything*: a listing, or a site it redirects to, must never be able to make it reach an internal
 service (the cloud metadata endpoint, a database on the private network, the API itself).
