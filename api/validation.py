@@ -15,6 +15,8 @@ import typing
 from collections import Counter
 from collections.abc import Callable, Iterable
 
+import msgspec
+
 from api.i18n import ISO_COUNTRIES, is_known_language
 from api.models import COUNTRY_WORLDWIDE, CountryDocument, LegalRisk, Listing, Note, ShortText, Summary, Title, Topic
 from api.vetting import FieldProblem, check_contact, check_text, check_url, contact_domain, registrable_domain_of
@@ -250,21 +252,32 @@ def country_domains(document: CountryDocument) -> frozenset[str]:
     return frozenset(d for d in domains if d)
 
 
-def check_country_document(document: CountryDocument, *, known_domains: Iterable[str] = frozenset()) -> list[FieldProblem]:
+def check_country_document(
+    document: CountryDocument, *, known_domains: Iterable[str] = frozenset(), today: dt.date | None = None
+) -> list[FieldProblem]:
     """Every rule a structurally valid country document must also pass, as strict as a listing's.
 
     A real country (``XX``, worldwide, has no laws of its own); every title, summary and source
     through the same text and URL policy as listings (``known_domains``: what the directory
     already vouches for, so a source on a look-alike of a known domain is refused, with the
-    document's own other sources compared too).
+    document's own other sources compared too); as for a legal risk, an advisory's ``since``
+    not after ``today`` (None skips it); and no advisory given twice (a reader would be shown
+    it twice).
     """
     problems: list[FieldProblem] = []
     if document.code not in ISO_COUNTRIES:
         problems.append(("code", f"unknown country code {document.code!r} (ISO 3166-1 alpha-2, upper case; not XX)"))
     vouched = frozenset(known_domains)
     everything = vouched | country_domains(document)
+    seen: dict[bytes, int] = {}
     for i, advisory in enumerate(document.advisories):
         where = f"advisories[{i}]"
+        first = seen.setdefault(msgspec.json.encode(advisory), i)
+        if first != i:
+            problems.append((where, f"the same advisory as advisories[{first}], given twice"))
+        if today is not None and advisory.since > today + _TIME_ZONE_SLACK:
+            message = f"{advisory.since.isoformat()} is in the future (today is {today.isoformat()}): record an advisory once it is in force"
+            problems.append((f"{where}.since", message))
         for tag, translation in advisory.translations.items():
             problems += check_language(f"{where}.translations.{tag}", tag)
             problems += check_text(f"{where}.translations.{tag}.title", translation.title, multiline=False, max_length=TITLE_MAX)

@@ -140,7 +140,7 @@ def _check_country_document(store: Store, document: CountryDocument) -> None:
     known = frozenset(d for doc in listings for d in listing_domains(doc))
     known |= frozenset(d for row in store.countries.all() if row.code != document.code for d in country_domains(row.document))
     known |= frozenset(d for revision in store.countries.revisions(document.code) for d in country_domains(revision.document))
-    problems = check_country_document(document, known_domains=known)
+    problems = check_country_document(document, known_domains=known, today=store.now().date())
     if problems:
         raise Invalid([(f"country.{f}", m) for f, m in problems])
 
