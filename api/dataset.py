@@ -28,6 +28,7 @@ from api.models import LANGUAGE_TAG_PATTERN, CountryDocument, Listing, Note, Top
 from api.store import ExportManifest, ImportSummary, Store
 from api.validation import (
     check_country_document,
+    check_designated_site,
     check_listing,
     check_topics,
     country_domains,
@@ -335,6 +336,7 @@ def load_dataset(
     for where, listing, known in zip(where_of, listings, known_domains_by_listing(listings), strict=True):
         # Without a readable taxonomy, every other rule still runs: one pass of fixes is enough.
         checks = check_listing(listing, topic_ids if topics else None, known_domains=known, today=today)
+        checks += check_designated_site(listing, listings)
         problems += [DataProblem(where, f, m) for f, m in checks]
     countries, found = _load_countries(data_dir, listings, today)
     problems += found
@@ -398,7 +400,10 @@ def export_directory(store: Store, data_dir: Path) -> ExportSummary:
     problems = [
         DataProblem(str(data_dir / "listings" / f"{doc.id}.toml"), field, message)
         for doc, known in zip(documents, known_domains_by_listing(documents), strict=True)
-        for field, message in check_listing(doc, topic_ids, known_domains=known, today=store.now().date())
+        for field, message in [
+            *check_listing(doc, topic_ids, known_domains=known, today=store.now().date()),
+            *check_designated_site(doc, documents),
+        ]
     ]
     vouched = frozenset(d for doc in documents for d in listing_domains(doc))
     own = [country_domains(country) for country in countries]

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 import msgspec
 
 from api.i18n import ISO_COUNTRIES, is_known_language
-from api.models import COUNTRY_WORLDWIDE, CountryDocument, LegalRisk, Listing, Note, ShortText, Summary, Title, Topic
+from api.models import COUNTRY_WORLDWIDE, DANGER_DESIGNATIONS, WITHHELD_KINDS, CountryDocument, LegalRisk, Listing, Note, ShortText, Summary, Title, Topic
 from api.vetting import FieldProblem, check_contact, check_text, check_url, contact_domain, registrable_domain_of
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "SUMMARY_MAX",
     "TITLE_MAX",
     "check_country_document",
+    "check_designated_site",
     "check_language",
     "check_listing",
     "country_domains",
@@ -73,6 +74,36 @@ def listing_domains(listing: Listing) -> frozenset[str]:
     if listing.organization is not None:
         domains += [contact_domain(c.channel, c.value) for c in listing.organization.contacts]
     return frozenset(d for d in domains if d)
+
+
+def check_designated_site(listing: Listing, others: Iterable[Listing]) -> list[FieldProblem]:
+    """A donation or petition on the site (the registrable domain of ``url``) of another listing
+    with a danger designation in a country must record that designation too.
+
+    Withholding (``api.store.listings``) reads each listing's own ``legal_risks``: without this
+    rule a donation page of an organization designated ``extremist`` in Russia, proposed
+    without them, would be listed to readers in Russia as safe. It may record more. Not for
+    organizations nor caution designations: neither is ever withheld.
+    """
+    if listing.kind not in WITHHELD_KINDS:
+        return []
+    domain = registrable_domain_of(listing.url)
+    if domain is None:
+        return []
+    recorded = {(risk.country, risk.designation) for risk in listing.legal_risks}
+    problems: list[FieldProblem] = []
+    for other in others:
+        if other.id == listing.id or registrable_domain_of(other.url) != domain:
+            continue
+        for risk in other.legal_risks:
+            if risk.designation in DANGER_DESIGNATIONS and (risk.country, risk.designation) not in recorded:
+                recorded.add((risk.country, risk.designation))
+                problems.append((
+                    "legal_risks",
+                    f"{other.id!r}, on the same site ({domain}), is {risk.designation!r} in {risk.country} since "
+                    f"{risk.since.isoformat()}: record it here too, or this {listing.kind} would be listed to readers there",
+                ))
+    return problems
 
 
 def known_domains_by_listing(listings: list[Listing]) -> list[frozenset[str]]:

@@ -52,9 +52,9 @@ def noted(deployment: Deployment) -> Deployment:
     deployment.reimport(
         [
             *default_listings(),
-            listing("ru-org-noted", legal_risks=[risk("undesirable")]),
-            listing("ru-org-unnoted", legal_risks=[without_note]),
-            listing("ru-org-rtl-page", legal_risks=[risk("banned", note={"en": NOTE["en"]})]),
+            listing("ru-org-noted", url="https://ru-org-noted.org/", legal_risks=[risk("undesirable")]),
+            listing("ru-org-unnoted", url="https://ru-org-unnoted.org/", legal_risks=[without_note]),
+            listing("ru-org-rtl-page", url="https://ru-org-rtl-page.org/", legal_risks=[risk("banned", note={"en": NOTE["en"]})]),
         ],
         countries=[country("RU", advisories=[advisory(translations=ADVISORY)])],
     )

@@ -26,7 +26,7 @@ from api.models import (
     VerifySubmission,
 )
 from api.store import Store, SubmissionRow
-from api.validation import check_country_document, check_listing, country_domains, listing_domains, other_listings_domains
+from api.validation import check_country_document, check_designated_site, check_listing, country_domains, listing_domains, other_listings_domains
 from api.vetting import check_text, check_url
 
 __all__ = ["COUNTRY_TARGET_PREFIX", "check_free_text", "country_code_of", "decide", "diff_documents", "submit"]
@@ -63,6 +63,8 @@ def _check_document(store: Store, listing: Listing) -> None:
     stored = frozenset(d for revision in store.listings.revisions(listing.id) for d in listing_domains(revision.document))
     known = other_listings_domains(others, listing.id) | stored
     problems = check_listing(listing, topic_ids, known_domains=known, today=store.now().date())
+    # Designations that hold today: those of the listings readers are served (not retired ones).
+    problems += check_designated_site(listing, (row.document for row in store.listings.each()))
     if problems:
         raise Invalid([(f"listing.{f}", m) for f, m in problems])
 
