@@ -29,6 +29,7 @@ __all__ = [
     "SUMMARY_MAX",
     "TITLE_MAX",
     "check_country_document",
+    "check_designated_siblings",
     "check_designated_site",
     "check_language",
     "check_listing",
@@ -103,6 +104,25 @@ def check_designated_site(listing: Listing, others: Iterable[Listing]) -> list[F
                     f"{other.id!r}, on the same site ({domain}), is {risk.designation!r} in {risk.country} since "
                     f"{risk.since.isoformat()}: record it here too, or this {listing.kind} would be listed to readers there",
                 ))
+    return problems
+
+
+def check_designated_siblings(listing: Listing, others: Iterable[Listing]) -> list[FieldProblem]:
+    """``check_designated_site`` the other way round, for a change to one listing among stored
+    ones: a danger designation on ``listing`` is refused while a donation or petition on the
+    same site does not record it yet. Approved alone, it would leave that action listed to
+    readers there, and a dataset import and export refuse; recorded on the actions first (what
+    is withheld), then on the organization, every step is sound."""
+    problems: list[FieldProblem] = []
+    for other in others:
+        if other.id == listing.id:
+            continue
+        for _, message in check_designated_site(other, [listing]):
+            problems.append((
+                "legal_risks",
+                f"the {other.kind} {other.id!r} on the same site does not record it yet: submit the designation "
+                f"for it first ({message})",
+            ))
     return problems
 
 

@@ -20,11 +20,13 @@ from typing import Any
 
 import msgspec
 import pytest
+from click.testing import CliRunner
 from conftest import Deployment
 from factory import listing, write_dataset
 from test_country_curation import token
 from test_legal_risks import of_kind, risk
 
+from api.cli import cli
 from api.dataset import DatasetInvalid, load_dataset
 
 SITE = "https://lgbtnet.org"
@@ -93,3 +95,41 @@ def test_a_submission_is_a_problem_naming_the_field_and_nothing_is_served(deploy
         assert f"ru-network-{kind}" not in ids
         embed = client.get("/embed/v1/listings", params={"country": "RU", "limit": "100"}).text
         assert f"actiondir-ru-network-{kind}" not in embed
+
+
+def _submit_and_approve(client, deployment: Deployment, data: dict[str, Any]):
+    response = client.post("/v1/submissions", json=data, headers=token(deployment, "curator", "Cora"))
+    if response.status_code != 201:
+        return response
+    return client.post(
+        f"/v1/submissions/{response.json()['id']}/decision",
+        json={"decision": "approve", "reason": "Checked"},
+        headers=token(deployment, "reviewer", "Remi"),
+    )
+
+
+def _update(doc: dict[str, Any], base_revision: int) -> dict[str, Any]:
+    return {"action": "update", "listing_id": doc["id"], "base_revision": base_revision,
+            "listing": json.loads(msgspec.json.encode(doc)), "note": "Designated", "sources": [f"{SITE}/about"]}
+
+
+def test_designating_an_organization_asks_for_its_actions_first_so_the_data_stays_exportable(deployment: Deployment, tmp_path: Path) -> None:
+    """The other way round: an organization whose donation page is listed gets a danger
+    designation. Approving it alone would leave the donation listed under RU and a dataset
+    that export (and import) refuse; so the designation is recorded on the actions first,
+    the ones that are withheld, then on the organization."""
+    plain = listing("ru-network", url=f"{SITE}/")
+    deployment.reimport([plain, sibling("donation")])
+    designated = {**plain, "legal_risks": [risk("extremist")]}
+    with deployment.client() as client:
+        refused = client.post("/v1/submissions", json=_update(designated, 1), headers=token(deployment, "curator", "Cora"))
+        assert refused.status_code == 400, refused.text
+        [error] = refused.json()["errors"]
+        assert error["field"] == "listing.legal_risks" and "ru-network-donation" in error["detail"]
+
+        donation = sibling("donation", legal_risks=[risk("extremist")])
+        assert _submit_and_approve(client, deployment, _update(donation, 1)).status_code == 200
+        assert _submit_and_approve(client, deployment, _update(designated, 1)).status_code == 200
+        assert "ru-network-donation" not in {i["id"] for i in client.get("/v1/countries/RU/listings").json()["data"]}
+    result = CliRunner().invoke(cli, ["export", "--data", str(tmp_path / "out"), "--db", str(deployment.db)])
+    assert result.exit_code == 0, result.output

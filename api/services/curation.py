@@ -26,7 +26,15 @@ from api.models import (
     VerifySubmission,
 )
 from api.store import Store, SubmissionRow
-from api.validation import check_country_document, check_designated_site, check_listing, country_domains, listing_domains, other_listings_domains
+from api.validation import (
+    check_country_document,
+    check_designated_siblings,
+    check_designated_site,
+    check_listing,
+    country_domains,
+    listing_domains,
+    other_listings_domains,
+)
 from api.vetting import check_text, check_url
 
 __all__ = ["COUNTRY_TARGET_PREFIX", "check_free_text", "country_code_of", "decide", "diff_documents", "submit"]
@@ -64,7 +72,9 @@ def _check_document(store: Store, listing: Listing) -> None:
     known = other_listings_domains(others, listing.id) | stored
     problems = check_listing(listing, topic_ids, known_domains=known, today=store.now().date())
     # Designations that hold today: those of the listings readers are served (not retired ones).
-    problems += check_designated_site(listing, (row.document for row in store.listings.each()))
+    served = [row.document for row in store.listings.each()]
+    problems += check_designated_site(listing, served)
+    problems += check_designated_siblings(listing, served)
     if problems:
         raise Invalid([(f"listing.{f}", m) for f, m in problems])
 
