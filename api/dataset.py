@@ -28,6 +28,7 @@ from api.models import LANGUAGE_TAG_PATTERN, CountryDocument, Listing, Note, Top
 from api.store import ExportManifest, ImportSummary, Store
 from api.validation import (
     check_country_document,
+    check_designated_site,
     check_listing,
     check_topics,
     country_domains,
@@ -236,9 +237,12 @@ def load_directory(
     return folder.listings, folder.topics
 
 
-def _load_countries(data_dir: Path, listings: list[Listing]) -> tuple[list[CountryDocument], list[DataProblem]]:
+def _load_countries(
+    data_dir: Path, listings: list[Listing], today: dt.date | None = None
+) -> tuple[list[CountryDocument], list[DataProblem]]:
     """Read ``countries/<CC>.toml`` (the folder is optional) and check each document; each
-    one's sources are compared with every listing's and every other country's domains."""
+    one's sources are compared with every listing's and every other country's domains, and no
+    advisory may start after ``today`` (as no legal risk may)."""
     countries_dir = data_dir / "countries"
     if not countries_dir.is_dir():
         return [], []
@@ -269,7 +273,7 @@ def _load_countries(data_dir: Path, listings: list[Listing]) -> tuple[list[Count
     own = [country_domains(document) for document in documents]
     for i, (where, document) in enumerate(zip(where_of, documents, strict=True)):
         others = frozenset(d for j, domains in enumerate(own) if j != i for d in domains)
-        checks = check_country_document(document, known_domains=vouched | others)
+        checks = check_country_document(document, known_domains=vouched | others, today=today)
         problems += [DataProblem(where, f, m) for f, m in checks]
     return documents, problems
 
@@ -332,8 +336,9 @@ def load_dataset(
     for where, listing, known in zip(where_of, listings, known_domains_by_listing(listings), strict=True):
         # Without a readable taxonomy, every other rule still runs: one pass of fixes is enough.
         checks = check_listing(listing, topic_ids if topics else None, known_domains=known, today=today)
+        checks += check_designated_site(listing, listings)
         problems += [DataProblem(where, f, m) for f, m in checks]
-    countries, found = _load_countries(data_dir, listings)
+    countries, found = _load_countries(data_dir, listings, today)
     problems += found
     if problems:
         raise DatasetInvalid(problems)
@@ -395,7 +400,10 @@ def export_directory(store: Store, data_dir: Path) -> ExportSummary:
     problems = [
         DataProblem(str(data_dir / "listings" / f"{doc.id}.toml"), field, message)
         for doc, known in zip(documents, known_domains_by_listing(documents), strict=True)
-        for field, message in check_listing(doc, topic_ids, known_domains=known, today=store.now().date())
+        for field, message in [
+            *check_listing(doc, topic_ids, known_domains=known, today=store.now().date()),
+            *check_designated_site(doc, documents),
+        ]
     ]
     vouched = frozenset(d for doc in documents for d in listing_domains(doc))
     own = [country_domains(country) for country in countries]
@@ -403,7 +411,7 @@ def export_directory(store: Store, data_dir: Path) -> ExportSummary:
         others = frozenset(d for j, domains in enumerate(own) if j != i for d in domains)
         problems += [
             DataProblem(str(data_dir / "countries" / f"{country.code}.toml"), field, message)
-            for field, message in check_country_document(country, known_domains=vouched | others)
+            for field, message in check_country_document(country, known_domains=vouched | others, today=store.now().date())
         ]
     if problems:
         raise DatasetInvalid(problems)

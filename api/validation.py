@@ -15,8 +15,10 @@ import typing
 from collections import Counter
 from collections.abc import Callable, Iterable
 
+import msgspec
+
 from api.i18n import ISO_COUNTRIES, is_known_language
-from api.models import COUNTRY_WORLDWIDE, CountryDocument, LegalRisk, Listing, Note, ShortText, Summary, Title, Topic
+from api.models import COUNTRY_WORLDWIDE, DANGER_DESIGNATIONS, WITHHELD_KINDS, CountryDocument, LegalRisk, Listing, Note, ShortText, Summary, Title, Topic
 from api.vetting import FieldProblem, check_contact, check_text, check_url, contact_domain, registrable_domain_of
 
 __all__ = [
@@ -27,6 +29,8 @@ __all__ = [
     "SUMMARY_MAX",
     "TITLE_MAX",
     "check_country_document",
+    "check_designated_siblings",
+    "check_designated_site",
     "check_language",
     "check_listing",
     "country_domains",
@@ -71,6 +75,55 @@ def listing_domains(listing: Listing) -> frozenset[str]:
     if listing.organization is not None:
         domains += [contact_domain(c.channel, c.value) for c in listing.organization.contacts]
     return frozenset(d for d in domains if d)
+
+
+def check_designated_site(listing: Listing, others: Iterable[Listing]) -> list[FieldProblem]:
+    """A donation or petition on the site (the registrable domain of ``url``) of another listing
+    with a danger designation in a country must record that designation too.
+
+    Withholding (``api.store.listings``) reads each listing's own ``legal_risks``: without this
+    rule a donation page of an organization designated ``extremist`` in Russia, proposed
+    without them, would be listed to readers in Russia as safe. It may record more. Not for
+    organizations nor caution designations: neither is ever withheld.
+    """
+    if listing.kind not in WITHHELD_KINDS:
+        return []
+    domain = registrable_domain_of(listing.url)
+    if domain is None:
+        return []
+    recorded = {(risk.country, risk.designation) for risk in listing.legal_risks}
+    problems: list[FieldProblem] = []
+    for other in others:
+        if other.id == listing.id or registrable_domain_of(other.url) != domain:
+            continue
+        for risk in other.legal_risks:
+            if risk.designation in DANGER_DESIGNATIONS and (risk.country, risk.designation) not in recorded:
+                recorded.add((risk.country, risk.designation))
+                problems.append((
+                    "legal_risks",
+                    f"{other.id!r}, on the same site ({domain}), is {risk.designation!r} in {risk.country} since "
+                    f"{risk.since.isoformat()}: record it here too, or this {listing.kind} would be listed to readers there",
+                ))
+    return problems
+
+
+def check_designated_siblings(listing: Listing, others: Iterable[Listing]) -> list[FieldProblem]:
+    """``check_designated_site`` the other way round, for a change to one listing among stored
+    ones: a danger designation on ``listing`` is refused while a donation or petition on the
+    same site does not record it yet. Approved alone, it would leave that action listed to
+    readers there, and a dataset import and export refuse; recorded on the actions first (what
+    is withheld), then on the organization, every step is sound."""
+    problems: list[FieldProblem] = []
+    for other in others:
+        if other.id == listing.id:
+            continue
+        for _, message in check_designated_site(other, [listing]):
+            problems.append((
+                "legal_risks",
+                f"the {other.kind} {other.id!r} on the same site does not record it yet: submit the designation "
+                f"for it first ({message})",
+            ))
+    return problems
 
 
 def known_domains_by_listing(listings: list[Listing]) -> list[frozenset[str]]:
@@ -250,21 +303,32 @@ def country_domains(document: CountryDocument) -> frozenset[str]:
     return frozenset(d for d in domains if d)
 
 
-def check_country_document(document: CountryDocument, *, known_domains: Iterable[str] = frozenset()) -> list[FieldProblem]:
+def check_country_document(
+    document: CountryDocument, *, known_domains: Iterable[str] = frozenset(), today: dt.date | None = None
+) -> list[FieldProblem]:
     """Every rule a structurally valid country document must also pass, as strict as a listing's.
 
     A real country (``XX``, worldwide, has no laws of its own); every title, summary and source
     through the same text and URL policy as listings (``known_domains``: what the directory
     already vouches for, so a source on a look-alike of a known domain is refused, with the
-    document's own other sources compared too).
+    document's own other sources compared too); as for a legal risk, an advisory's ``since``
+    not after ``today`` (None skips it); and no advisory given twice (a reader would be shown
+    it twice).
     """
     problems: list[FieldProblem] = []
     if document.code not in ISO_COUNTRIES:
         problems.append(("code", f"unknown country code {document.code!r} (ISO 3166-1 alpha-2, upper case; not XX)"))
     vouched = frozenset(known_domains)
     everything = vouched | country_domains(document)
+    seen: dict[bytes, int] = {}
     for i, advisory in enumerate(document.advisories):
         where = f"advisories[{i}]"
+        first = seen.setdefault(msgspec.json.encode(advisory), i)
+        if first != i:
+            problems.append((where, f"the same advisory as advisories[{first}], given twice"))
+        if today is not None and advisory.since > today + _TIME_ZONE_SLACK:
+            message = f"{advisory.since.isoformat()} is in the future (today is {today.isoformat()}): record an advisory once it is in force"
+            problems.append((f"{where}.since", message))
         for tag, translation in advisory.translations.items():
             problems += check_language(f"{where}.translations.{tag}", tag)
             problems += check_text(f"{where}.translations.{tag}.title", translation.title, multiline=False, max_length=TITLE_MAX)

@@ -26,7 +26,7 @@ from api.app import create_app
 from api.clock import FixedClock
 from api.http.embed import ASSETS, SANDBOX, WIDGET_CACHE_CONTROL
 from api.models import ListingPage
-from api.services.embed import EMBED_LANGUAGES, EmbedItem, build_embed_view
+from api.services.embed import EMBED_LANGUAGES, EmbedItem, EmbedNote, EmbedSafety, build_embed_view
 from api.services.embed_text import EMBED_TEXTS
 from api.settings import load_settings
 from api.store import Store
@@ -423,20 +423,20 @@ def _render(client: AppClient, view: Any) -> str:
 def test_a_listing_with_a_safety_note_shows_it_above_itself(http, level, heading):
     """The hook for safety notes: a note above the listing, escaped like everything else."""
     view = build_embed_view(_page_of(http), ("en",), today=dt.date(2026, 11, 23), theme="auto")
-    note = {"text": "Donating from Russia <b>may</b> be prosecuted."}
+    note = EmbedNote(text="Donating from Russia <b>may</b> be prosecuted.", lang="en", dir="ltr")
     item = view.items[0]
-    view.items[0] = EmbedItem(**{**{f: getattr(item, f) for f in item.__slots__}, "safety": {"level": level, "notes": [note]}})
+    view.items[0] = EmbedItem(**{**{f: getattr(item, f) for f in item.__slots__}, "safety": EmbedSafety(level, [note])})
     page = parse(_render(http, view))
     (box,) = [d for d in page.all("div") if "safety" in (d.attrs.get("class") or "").split()]
     assert box.attrs["role"] == "note" and level in box.attrs["class"].split()
     assert box.parent.tag == "article" and box.parent.attrs["aria-labelledby"] == f"actiondir-{item.id}"
     assert box.text.strip().startswith(heading)
-    assert note["text"] in box.text and not page.all("b")
+    assert note.text in box.text and not page.all("b")
     # Above the listing's title.
     assert page.elements.index(box) < page.elements.index(page.by_id(f"actiondir-{item.id}"))
 
 
-@pytest.mark.parametrize("safety", [None, {"level": "none", "notes": []}])
+@pytest.mark.parametrize("safety", [None, EmbedSafety("none", [])])
 def test_no_note_without_a_risk(http, safety):
     view = build_embed_view(_page_of(http), ("en",), today=dt.date(2026, 11, 23), theme="auto")
     item = view.items[0]

@@ -64,7 +64,10 @@ def risk(designation: str, country: str = "RU", **changes: Any) -> dict[str, Any
 
 
 def of_kind(listing_id: str, kind: str, countries: list[str], **changes: Any) -> dict[str, Any]:
+    """A listing of ``kind``, each on a site of its own (``<id>.org``): listings on one site are
+    one organization's, whose danger designations its donations and petitions must record."""
     block = {"donation": {"donation": {"currency": "EUR"}}, "petition": {"petition": {"target": "A parliament"}}}
+    changes.setdefault("url", f"https://{listing_id}.org/")
     return listing(listing_id, kind=kind, countries=countries, **block.get(kind, {}), **changes)
 
 

@@ -122,8 +122,14 @@ _KEY_HEADERS = frozenset({b"accept", b"accept-encoding", b"accept-language", b"i
 
 
 class DatasetLanguages:
-    """The language tags of every text in the dataset (translations and topic labels), for
-    one revision at a time: what ``answer_languages`` reduces a request's preferences against."""
+    """The language tags of every text a public read can carry, for one revision at a time:
+    what ``answer_languages`` reduces a request's preferences against.
+
+    Every text: listings' translations, topic labels, legal-risk notes and country advisories.
+    A text left out here whose language no other text has would make requests that differ only
+    in that language share one entry (``de, uk`` and ``de`` would be told a Ukrainian note's
+    warning in whichever language came first).
+    """
 
     __slots__ = ("revision", "tags")
 
@@ -136,6 +142,11 @@ class DatasetLanguages:
             tags = {tag for topic in store.topics.all() for tag in topic.labels}
             for row in store.listings.each(statuses=("active", "retired")):
                 tags.update(row.document.translations)
+                for risk in row.document.legal_risks:
+                    tags.update(risk.note)
+            for country in store.countries.all():
+                for advisory in country.document.advisories:
+                    tags.update(advisory.translations)
             if store.get_revision() != revision:  # changed while reading: a superset is still sound
                 return frozenset(tags) | self.tags
             self.revision, self.tags = revision, frozenset(tags)

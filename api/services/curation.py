@@ -26,7 +26,15 @@ from api.models import (
     VerifySubmission,
 )
 from api.store import Store, SubmissionRow
-from api.validation import check_country_document, check_listing, country_domains, listing_domains, other_listings_domains
+from api.validation import (
+    check_country_document,
+    check_designated_siblings,
+    check_designated_site,
+    check_listing,
+    country_domains,
+    listing_domains,
+    other_listings_domains,
+)
 from api.vetting import check_text, check_url
 
 __all__ = ["COUNTRY_TARGET_PREFIX", "check_free_text", "country_code_of", "decide", "diff_documents", "submit"]
@@ -63,6 +71,10 @@ def _check_document(store: Store, listing: Listing) -> None:
     stored = frozenset(d for revision in store.listings.revisions(listing.id) for d in listing_domains(revision.document))
     known = other_listings_domains(others, listing.id) | stored
     problems = check_listing(listing, topic_ids, known_domains=known, today=store.now().date())
+    # Designations that hold today: those of the listings readers are served (not retired ones).
+    served = [row.document for row in store.listings.each()]
+    problems += check_designated_site(listing, served)
+    problems += check_designated_siblings(listing, served)
     if problems:
         raise Invalid([(f"listing.{f}", m) for f, m in problems])
 
@@ -140,7 +152,7 @@ def _check_country_document(store: Store, document: CountryDocument) -> None:
     known = frozenset(d for doc in listings for d in listing_domains(doc))
     known |= frozenset(d for row in store.countries.all() if row.code != document.code for d in country_domains(row.document))
     known |= frozenset(d for revision in store.countries.revisions(document.code) for d in country_domains(revision.document))
-    problems = check_country_document(document, known_domains=known)
+    problems = check_country_document(document, known_domains=known, today=store.now().date())
     if problems:
         raise Invalid([(f"country.{f}", m) for f, m in problems])
 

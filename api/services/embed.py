@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from babel import Locale
 from babel.dates import format_timedelta
@@ -29,6 +29,8 @@ __all__ = [
     "EMBED_LANGUAGES",
     "THEMES",
     "EmbedItem",
+    "EmbedNote",
+    "EmbedSafety",
     "EmbedView",
     "PickerView",
     "Theme",
@@ -72,6 +74,39 @@ def relative_day(day: dt.date, today: dt.date, lang: str) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
+class EmbedNote:
+    """A designation's note as the page shows it: in its own language and direction, which may
+    not be the page's (an English note on an Arabic page)."""
+
+    text: str
+    lang: str
+    dir: str
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedSafety:
+    """What the page says above a listing that is risky to act on from the reader's country."""
+
+    level: str
+    """``danger`` or ``caution`` (a listing with neither gets no ``EmbedSafety``)."""
+    notes: list[EmbedNote]
+    """The notes curators wrote; a designation recorded without one adds none (the heading,
+    in the page's language, still says it)."""
+
+
+def _embed_safety(view: ListingView) -> EmbedSafety | None:
+    safety = view.safety
+    if safety is None or safety.level == "none":
+        return None
+    notes = [
+        EmbedNote(text=note.text, lang=note.lang, dir=text_direction(note.lang))
+        for note in safety.notes
+        if note.text is not None and note.lang is not None
+    ]
+    return EmbedSafety(level=safety.level, notes=notes)
+
+
+@dataclass(frozen=True, slots=True)
 class EmbedItem:
     """One listing as the embed page shows it."""
 
@@ -86,9 +121,9 @@ class EmbedItem:
     """The listing's link; None if it were not https (the vetting refuses that on every write)."""
     checked: str
     """"Verified 3 days ago · link checked today", in the page's language."""
-    safety: Any = None
-    """Where a listing says how safe it is to act on from the reader's country (a ``safety``
-    block with ``level`` and ``notes``), the template shows its note above the listing."""
+    safety: EmbedSafety | None = None
+    """Under a country, when acting on the listing is a danger or a caution there: the template
+    shows the heading and each note above the listing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +139,8 @@ class EmbedView:
     @property
     def content_languages(self) -> str:
         """Every language on the page: its own, then the listings' (``Content-Language``)."""
-        return ", ".join(dict.fromkeys([self.lang, *(item.lang for item in self.items)]))
+        notes = (note.lang for item in self.items if item.safety for note in item.safety.notes)
+        return ", ".join(dict.fromkeys([self.lang, *(item.lang for item in self.items), *notes]))
 
 
 def _checked(view: ListingView, text: EmbedText, lang: str, today: dt.date) -> str:
@@ -133,7 +169,7 @@ def build_embed_view(page: ListingPage, preferences: tuple[str, ...], *, today: 
             dir=view.dir,
             url=view.url if view.url.startswith("https://") else None,
             checked=_checked(view, text, lang, today),
-            safety=getattr(view, "safety", None),
+            safety=_embed_safety(view),
         )
         for view in page.data
     ]
