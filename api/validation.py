@@ -22,6 +22,7 @@ from api.models import COUNTRY_WORLDWIDE, DANGER_DESIGNATIONS, WITHHELD_KINDS, C
 from api.vetting import FieldProblem, check_contact, check_text, check_url, contact_domain, registrable_domain_of
 
 __all__ = [
+    "NEXT_REVIEW_MAX",
     "NOTE_MAX",
     "REQUIRED_TOPIC",
     "REVIEW_BY_MAX",
@@ -46,6 +47,10 @@ REQUIRED_TOPIC = "lgbtq-rights"
 #: How far after ``verified_at`` a petition's ``review_by`` may be: a petition without a closing
 #: day is re-checked at least this often, or it leaves the default lists.
 REVIEW_BY_MAX = dt.timedelta(days=180)
+
+#: How far after ``verified_at`` any listing's ``next_review_at`` may be: without a ceiling, a
+#: far-future date (9999-12-31) would keep a listing from ever being flagged overdue.
+NEXT_REVIEW_MAX = dt.timedelta(days=366)
 
 _KIND_BLOCKS = ("petition", "donation", "organization")
 
@@ -224,6 +229,11 @@ def check_listing(
     verification = listing.verification
     if verification.next_review_at < verification.verified_at:
         problems.append(("verification.next_review_at", "must not be before verified_at"))
+    elif verification.next_review_at > verification.verified_at + NEXT_REVIEW_MAX:
+        latest = (verification.verified_at + NEXT_REVIEW_MAX).isoformat()
+        problems.append(
+            ("verification.next_review_at", f"must be at most {NEXT_REVIEW_MAX.days} days after verified_at ({latest}): every listing is looked at again within a year")
+        )
     problems += _check_review_by(listing)
     for i, source in enumerate(verification.sources):
         problems += check_url(f"verification.sources[{i}]", source, known_domains=known_for(registrable_domain_of(source)))

@@ -390,3 +390,48 @@ def test_a_petition_stored_before_review_by_existed_falls_due_at_its_next_review
         clock.at = at(NEXT_REVIEW + dt.timedelta(days=1))
         assert "ru-legacy" not in ids(client.get("/v1/countries/RU/listings"))
         assert client.get("/v1/listings/ru-legacy").json()["status"] == "unverified"
+
+
+# --- every listing is looked at again within a year ------------------------------------------------
+
+
+@pytest.mark.parametrize("next_review_at", [dt.date(2027, 11, 22), dt.date(2099, 1, 1), dt.date(9999, 12, 31)])
+def test_a_next_review_past_a_year_is_refused_at_import(tmp_path: Path, next_review_at: dt.date) -> None:
+    """A far-future ``next_review_at`` would keep a listing from ever being flagged overdue."""
+    doc = listing("ru-evacuation")
+    doc["verification"]["next_review_at"] = next_review_at
+    write_dataset(tmp_path, [doc])
+    with pytest.raises(DatasetInvalid) as refused:
+        load_directory(tmp_path)
+    assert [(p.field, "366 days" in p.message) for p in refused.value.problems] == [("verification.next_review_at", True)]
+
+
+def test_a_next_review_a_year_and_a_day_after_is_the_last_accepted(tmp_path: Path) -> None:
+    doc = listing("ru-evacuation")
+    doc["verification"]["next_review_at"] = VERIFIED + dt.timedelta(days=366)
+    write_dataset(tmp_path, [doc])
+    listings, _ = load_directory(tmp_path)
+    assert listings[0].verification.next_review_at == dt.date(2027, 11, 21)
+
+
+def test_a_submission_or_re_check_past_a_year_is_a_problem_naming_the_field(site, deployment) -> None:
+    client, _ = site
+    curator = token(deployment, "curator", "Yara Year")
+    far = client.post(
+        "/v1/submissions",
+        json=verify_body("ru-evacuation", review_by=None, next_review_at="2099-01-01"),
+        headers=curator,
+    )
+    assert far.status_code == 400, far.text
+    assert [e["field"] for e in far.json()["errors"]] == ["next_review_at"]
+    doc = listing("ru-evacuation")
+    doc["verification"]["next_review_at"] = "9999-12-31"
+    doc["verification"]["verified_at"] = doc["verification"]["verified_at"].isoformat()
+    update = client.post(
+        "/v1/submissions",
+        json={"action": "update", "listing_id": "ru-evacuation", "base_revision": 1, "listing": doc,
+              "note": "Pushes the review out", "sources": SOURCES},
+        headers=curator,
+    )
+    assert update.status_code == 400, update.text
+    assert "listing.verification.next_review_at" in [e["field"] for e in update.json()["errors"]]
