@@ -36,6 +36,7 @@ __all__ = [
     "StoreDep",
     "WriterDep",
     "decode_item_cursor",
+    "item_cursor_after",
     "next_item_cursor",
 ]
 
@@ -153,7 +154,12 @@ def next_item_cursor(rows: list, limit: int) -> str | None:
 
     Opaque to clients: the id of the last item served (every ``i1.<n>`` is a valid position).
     """
-    return f"{_ITEM_CURSOR_PREFIX}{rows[limit - 1].id}" if len(rows) > limit else None
+    return item_cursor_after(rows[limit - 1].id if len(rows) > limit else None)
+
+
+def item_cursor_after(last_id: int | None) -> str | None:
+    """The cursor of the page after the item ``last_id`` (None: there is no next page)."""
+    return None if last_id is None else f"{_ITEM_CURSOR_PREFIX}{last_id}"
 
 
 def decode_item_cursor(cursor: str | None) -> int | None:

@@ -10,65 +10,18 @@ from typing import Annotated, Literal
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import ResponseHeader
-from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody, Parameter
 
-from api.credentials import Identity
 from api.http.guards import requires
 from api.http.openapi import SECURITY
 from api.http.params import IdPath, ItemCursorParam, LimitParam
 from api.http.problems import problem_responses
-from api.models import Decision, DecisionCreate, Submission, SubmissionCreate, SubmissionPage
-from api.routes.common import NO_STORE, IdentityDep, StoreDep, WriterDep, decode_item_cursor, next_item_cursor
+from api.models import DecisionCreate, Submission, SubmissionCreate, SubmissionPage
+from api.routes.common import NO_STORE, IdentityDep, StoreDep, WriterDep, decode_item_cursor, item_cursor_after
 from api.services import curation
-from api.store import Store, SubmissionRow
+from api.store import Store
 
 __all__ = ["SubmissionsController"]
-
-
-def _submission_view(store: Store, row: SubmissionRow, identity: Identity, *, with_diff: bool = False) -> Submission:
-    reviewer = identity.at_least("reviewer")
-    code = curation.country_code_of(row.listing_id)
-    current = store.countries.get(code) if code is not None else store.listings.get(row.listing_id)
-    decision = None
-    if row.status != "pending":
-        decision = Decision(
-            decision="approve" if row.status == "approved" else "reject",
-            reason=row.reason or "",
-            decided_at=row.decided_at,  # type: ignore[arg-type]
-            decided_by=row.decider_name if reviewer else None,
-            applied_revision=row.applied_revision,
-        )
-    diff = None
-    if with_diff:
-        before = current.document if current is not None and current.status != "retired" else None
-        after = None if row.action == "retire" else row.country if code is not None else row.document
-        diff = curation.diff_documents(before, after)
-    return Submission(
-        id=row.id,
-        action=row.action,  # type: ignore[arg-type]
-        listing_id=row.listing_id,
-        base_revision=row.base_revision,
-        status=row.status,  # type: ignore[arg-type]
-        note=row.note,
-        sources=row.sources,
-        submitted_at=row.submitted_at,
-        mine=row.submitter_person == identity.person,
-        submitted_by=row.submitter_name if reviewer else None,
-        listing=row.document,
-        country=row.country,
-        decision=decision,
-        current_revision=current.revision if current is not None else None,
-        diff=diff,
-    )
-
-
-def _visible_submission(store: Store, submission_id: int, identity: Identity) -> SubmissionRow:
-    row = store.submissions.get(submission_id)
-    # A curator sees only their own: others' answer 404, as if they did not exist.
-    if row is None or (not identity.at_least("reviewer") and row.submitter_person != identity.person):
-        raise NotFoundException(detail=f"no submission {submission_id}")
-    return row
 
 
 class SubmissionsController(Controller):
@@ -100,7 +53,7 @@ class SubmissionsController(Controller):
             submission_id = curation.submit(store, identity, data)
             row = store.submissions.get(submission_id)
             assert row is not None
-            return submission_id, _submission_view(store, row, identity)
+            return submission_id, curation.submission_view(store, row, identity)
 
         submission_id, view = await writer.run(write)
         return Response(view, status_code=201, headers={**NO_STORE, "Location": f"/v1/submissions/{submission_id}"})
@@ -121,17 +74,10 @@ class SubmissionsController(Controller):
         limit: LimitParam = 20,
         cursor: ItemCursorParam = None,
     ) -> Response[SubmissionPage]:
-        rows = store.submissions.page(
-            status=status,
-            submitter_person=None if identity.at_least("reviewer") else identity.person,
-            after_id=decode_item_cursor(cursor),
-            limit=limit + 1,
+        views, last_id = curation.submission_page(
+            store, identity, status=status, after_id=decode_item_cursor(cursor), limit=limit
         )
-        page = SubmissionPage(
-            data=[_submission_view(store, r, identity) for r in rows[:limit]],
-            next_cursor=next_item_cursor(rows, limit),
-        )
-        return Response(page, headers=NO_STORE)
+        return Response(SubmissionPage(data=views, next_cursor=item_cursor_after(last_id)), headers=NO_STORE)
 
     @get(
         "/{submission_id:int}",
@@ -141,8 +87,8 @@ class SubmissionsController(Controller):
         responses=problem_responses(400, 401, 403, 404),
     )
     async def get_submission(self, store: StoreDep, identity: IdentityDep, submission_id: IdPath) -> Response[Submission]:
-        row = _visible_submission(store, submission_id, identity)
-        return Response(_submission_view(store, row, identity, with_diff=True), headers=NO_STORE)
+        row = curation.visible_submission(store, submission_id, identity)
+        return Response(curation.submission_view(store, row, identity, with_diff=True), headers=NO_STORE)
 
     @post(
         "/{submission_id:int}/decision",
@@ -160,6 +106,6 @@ class SubmissionsController(Controller):
     ) -> Response[Submission]:
         def write(store: Store) -> Submission:
             row = curation.decide(store, identity, submission_id, data.decision, data.reason)
-            return _submission_view(store, row, identity)
+            return curation.submission_view(store, row, identity)
 
         return Response(await writer.run(write), headers=NO_STORE)

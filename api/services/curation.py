@@ -17,11 +17,14 @@ from api.models import (
     CountryDocument,
     CountrySubmission,
     CreateSubmission,
+    Decision,
     FieldChange,
     Listing,
     PetitionBlock,
     RetireSubmission,
+    Submission,
     SubmissionCreate,
+    SubmissionPage,
     UpdateSubmission,
     VerifySubmission,
 )
@@ -37,7 +40,17 @@ from api.validation import (
 )
 from api.vetting import check_text, check_url
 
-__all__ = ["COUNTRY_TARGET_PREFIX", "check_free_text", "country_code_of", "decide", "diff_documents", "submit"]
+__all__ = [
+    "COUNTRY_TARGET_PREFIX",
+    "check_free_text",
+    "country_code_of",
+    "decide",
+    "diff_documents",
+    "submission_page",
+    "submission_view",
+    "submit",
+    "visible_submission",
+]
 
 #: A country document's submissions name it ``countries/<CC>`` where a listing's name its id:
 #: no listing id can look like that (ids are lower-case slugs without ``/``).
@@ -335,3 +348,69 @@ def diff_documents(before: msgspec.Struct | None, after: msgspec.Struct | None) 
         if old.get(field) != new.get(field):
             changes.append(FieldChange(field=field, before=old.get(field), after=new.get(field)))
     return changes
+
+
+# --- what each person sees of submissions ------------------------------------------------------------
+
+
+def submission_view(store: Store, row: SubmissionRow, identity: Identity, *, with_diff: bool = False) -> Submission:
+    """A submission as ``identity`` may see it: names (who submitted, who decided) only for
+    reviewers; ``mine`` for everyone; with ``with_diff``, its changes against the current revision."""
+    reviewer = identity.at_least("reviewer")
+    code = country_code_of(row.listing_id)
+    current = store.countries.get(code) if code is not None else store.listings.get(row.listing_id)
+    decision = None
+    if row.status != "pending":
+        decision = Decision(
+            decision="approve" if row.status == "approved" else "reject",
+            reason=row.reason or "",
+            decided_at=row.decided_at,  # type: ignore[arg-type]
+            decided_by=row.decider_name if reviewer else None,
+            applied_revision=row.applied_revision,
+        )
+    diff = None
+    if with_diff:
+        before = current.document if current is not None and current.status != "retired" else None
+        after = None if row.action == "retire" else row.country if code is not None else row.document
+        diff = diff_documents(before, after)
+    return Submission(
+        id=row.id,
+        action=row.action,  # type: ignore[arg-type]
+        listing_id=row.listing_id,
+        base_revision=row.base_revision,
+        status=row.status,  # type: ignore[arg-type]
+        note=row.note,
+        sources=row.sources,
+        submitted_at=row.submitted_at,
+        mine=row.submitter_person == identity.person,
+        submitted_by=row.submitter_name if reviewer else None,
+        listing=row.document,
+        country=row.country,
+        decision=decision,
+        current_revision=current.revision if current is not None else None,
+        diff=diff,
+    )
+
+
+def visible_submission(store: Store, submission_id: int, identity: Identity) -> SubmissionRow:
+    """The submission, if ``identity`` may see it: a curator sees only their own; others' are
+    NotFound, as if they did not exist."""
+    row = store.submissions.get(submission_id)
+    if row is None or (not identity.at_least("reviewer") and row.submitter_person != identity.person):
+        raise NotFound(f"no submission {submission_id}")
+    return row
+
+
+def submission_page(
+    store: Store, identity: Identity, *, status: str | None, after_id: int | None, limit: int
+) -> tuple[list[Submission], int | None]:
+    """One page of the submissions ``identity`` may see, oldest first, and the last id on it
+    when there are more (the next page's start)."""
+    rows = store.submissions.page(
+        status=status,
+        submitter_person=None if identity.at_least("reviewer") else identity.person,
+        after_id=after_id,
+        limit=limit + 1,
+    )
+    more = rows[limit - 1].id if len(rows) > limit else None
+    return [submission_view(store, row, identity) for row in rows[:limit]], more
