@@ -1,25 +1,23 @@
 """The ``actiondir`` command: serve the API, import the dataset, write the OpenAPI spec.
 
-Why one module of about 500 lines: each command is a thin shell over a service (tokens,
-dataset, link checks), and one file keeps ``--help``, the shared options and the error
-messages that say what to do next side by side; the rules live in the services.
+Each command is a thin shell over a service (tokens, dataset, link checks) or a module
+(``api.listen`` for where ``serve`` listens); the rules live there.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import json
 import os
 import re
 import shlex
-import socket
 import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
+from api.listen import CannotListen, host_port, listen_address
 from api.settings import SETTINGS, load_settings
 
 __all__ = [
@@ -172,10 +170,13 @@ def serve(host: str | None, port: int | None, db: Path | None, workers: int | No
         Store(settings.db, read_only=settings.read_only).close()  # fail here, clearly, not in every worker
     except DatabaseNotReady as exc:
         raise click.ClickException(str(exc)) from None
-    address = _listen_address(settings.host, settings.port)
+    try:
+        address = listen_address(settings.host, settings.port)
+    except CannotListen as exc:
+        raise click.ClickException(str(exc)) from None
     # Workers are separate processes: they read their settings from the environment.
     os.environ["ACTIONDIR_DB"] = str(settings.db.resolve())
-    click.echo(f"Serving {settings.db} on http://{_host_port(address, settings.port)}/v1/docs", err=True)
+    click.echo(f"Serving {settings.db} on http://{host_port(address, settings.port)}/v1/docs", err=True)
     Granian(
         "api.asgi:app",
         address=address,
@@ -203,50 +204,6 @@ def _database_busy(db: Path, exc: sqlite3.OperationalError) -> str:
             "check); nothing was changed. Try again in a moment."
         )
     return f"{db}: {exc}; nothing was changed"
-
-
-def _host_port(host: str, port: int) -> str:
-    """``host:port`` as a URL writes it: an IPv6 address in brackets (``[::1]:8000``)."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _listen_address(host: str, port: int) -> str:
-    """The numeric address to serve on: ``host`` resolved, and refused if something listens there.
-
-    granian takes an IP address only (a name such as ``localhost`` fails in every worker with a
-    traceback), so a name is resolved here, to the first of its addresses this machine can bind.
-
-    granian binds with SO_REUSEPORT, so a second `actiondir serve` on the same port would
-    start and silently take half the connections (possibly on another database). A bind
-    without SO_REUSEPORT fails when anything listens there (SO_REUSEADDR only lets it past
-    connections of a server that just stopped, in TIME_WAIT).
-    """
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except (socket.gaierror, UnicodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise click.ClickException(
-            f"cannot listen on {_host_port(host, port)}: {reason} (pass --host an IP address or a name this machine resolves)"
-        ) from None
-    failure: OSError | None = None
-    for family, kind, proto, _, address in infos:
-        numeric = str(address[0])
-        where = _host_port(host, port) + ("" if numeric == host else f" ({numeric})")
-        with socket.socket(family, kind, proto) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(address)
-            except OSError as exc:
-                if exc.errno == errno.EADDRINUSE:
-                    raise click.ClickException(
-                        f"cannot listen on {where}: {exc.strerror}. Is another `actiondir serve` running? "
-                        "Stop it, or pass --port with a free port."
-                    ) from None
-                failure = failure or exc
-                continue
-            return numeric
-    reason = failure.strerror if failure is not None else "no address to bind"
-    raise click.ClickException(f"cannot listen on {_host_port(host, port)}: {reason}")
 
 
 def _open_store(db: Path | None, *, create: bool = False):
